@@ -1,0 +1,39 @@
+// Typed calls on top of the bytes-in/bytes-out ProviderClient: build the Request, parse the Response,
+// turn a provider's Status into an Error value.
+#pragma once
+
+#include "common/result.hpp"
+#include "loader/provider_client.hpp"
+
+#include <gatehouse/provider/v1/provider.pb.h>
+
+#include <string_view>
+
+namespace gatehouse::host {
+
+namespace pb = ::gatehouse::provider::v1;
+
+// snake_case name of a status code ("unavailable"); these are the Error codes of provider failures.
+std::string status_code_name(pb::Status::Code code);
+
+// Transport failures (code "transport_failed", "bad_response") and the retryable status codes
+// (unavailable, deadline_exceeded, resource_exhausted, aborted) may succeed elsewhere or later.
+bool is_retryable(const Error& error);
+
+// Parses serialized Response bytes. Error "bad_response" when they are not a Response.
+Result<pb::Response> parse_response(std::string_view bytes, std::string_view provider);
+
+// Sends one request. Returns the whole Response when its status is ok, already_exists or already_revoked
+// (idempotent successes; inspect response.status() to tell them apart); otherwise the Status as an Error
+// whose code is the status name and whose message is the provider's sentence.
+Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, std::string_view provider = "provider");
+
+Result<pb::CheckHealthResponse> check_health(ProviderClient& client, std::string_view provider = "provider");
+Result<pb::GrantResponse> grant(ProviderClient& client, const pb::GrantRequest& request,
+                                std::string_view provider = "provider");
+Result<pb::RevokeResponse> revoke(ProviderClient& client, const pb::RevokeRequest& request,
+                                  std::string_view provider = "provider");
+Result<pb::LoadResponse> load(ProviderClient& client, const pb::LoadRequest& request,
+                              std::string_view provider = "provider");
+
+}  // namespace gatehouse::host
