@@ -151,6 +151,8 @@ Result<Json> parse_json(std::string_view text, std::string_view source) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." → "syntax error ..."
     if (auto at = what.find(": ", what.find("parse error")); at != std::string::npos) what = what.substr(at + 2);
+    // nlohmann quotes the text it last read: in a config that may be part of a secret.
+    if (auto quote = what.find("; last read:"); quote != std::string::npos) what.erase(quote);
     return parse_error(source, " at line " + std::to_string(line) + ", column " + std::to_string(column), what);
   }
 }

@@ -126,6 +126,18 @@ TEST_CASE("parse errors name the source, line and column", "[config_file]") {
     CHECK_THAT(parsed.error().message, Catch::Contains("handler.json at line 3"));
     CHECK_THAT(parsed.error().message, !Catch::Contains("[json.exception"));
   }
+  SECTION("JSON errors do not quote the text around them (it may be a secret)") {
+    auto parsed = parse_config_text("{\"token\": \"s3cr3t-in-json\n}", "handler.json");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "config_parse_error");
+    CHECK_THAT(parsed.error().message, Catch::Contains("line 1") && !Catch::Contains("s3cr3t"));
+  }
+  SECTION("YAML errors do not quote the text around them either") {
+    auto parsed = parse_config_text("port: 1\ntoken: [s3cr3t-in-yaml\n", "handler.yaml");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "config_parse_error");
+    CHECK_THAT(parsed.error().message, !Catch::Contains("s3cr3t"));
+  }
   SECTION("a repeated key") {
     auto parsed = parse_config_text("token: a\nport: 1\ntoken: b\n", "handler.yaml");
     REQUIRE_FALSE(parsed.ok());
