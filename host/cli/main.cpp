@@ -6,6 +6,8 @@
 #include <gatehouse/version.h>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <map>
@@ -21,6 +23,9 @@ void add_output_option(CLI::App* command, OutputFormat& format) {
 }
 
 int run(int argc, char** argv) {
+  // Provider log lines go to stderr: stdout carries the command's output (and JSON for scripts).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("gatehouse"));
+  spdlog::set_level(spdlog::level::warn);
   CLI::App app{"gatehouse — operator CLI of the gatehouse just-in-time access broker"};
   app.set_version_flag("--version", std::string("gatehouse ") + GATEHOUSE_FRAMEWORK_VERSION);
   app.footer(kExitCodeHelp);

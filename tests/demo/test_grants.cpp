@@ -181,3 +181,23 @@ TEST_CASE("demo grant into an unusable state directory is unavailable and names 
   CHECK(instance.grant(grant_request("u-1", "alice@example.com", project_role("apollo", "viewer"))).code == Code::ok);
   CHECK(fs::exists(missing / "grants" / "u-1.json"));
 }
+
+TEST_CASE("demo does not overwrite a damaged record but still revokes it") {
+  TempDir dir;
+  auto instance = demo_provider().create(config_for(dir.path()));
+  const auto request = grant_request("d-1", "alice@example.com", project_role("apollo", "viewer"));
+  std::ofstream(dir.path() / "grants" / "d-1.json") << "{ half a rec";
+
+  const auto granted = instance.grant(request);
+  CHECK(granted.code == Code::failed_precondition);
+  CHECK_THAT(granted.message, Catch::Contains("grants/d-1.json") && Catch::Contains("damaged"));
+  CHECK(read_text(dir.path() / "grants" / "d-1.json") == "{ half a rec");
+
+  const auto revoked = instance.revoke(revoke_request(request, ""));
+  CHECK(revoked.code == Code::ok);
+  CHECK_FALSE(fs::exists(dir.path() / "grants" / "d-1.json"));
+  const auto log = events(dir.path());
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["event"] == "revoke");
+  CHECK(log[0]["grant_id"] == "d-1");
+}

@@ -49,7 +49,7 @@ struct Call {
   bool ok() const noexcept { return code == Code::ok || code == Code::already_exists || code == Code::already_revoked; }
 };
 
-// A configured instance of the provider.
+// A configured instance of the provider. Safe to call from several threads at once, as the host does.
 class GATEHOUSE_TESTING_API Instance {
  public:
   ~Instance();
