@@ -1,0 +1,21 @@
+// One health check of one handler: Describe (is it still the provider we configured?), config validation
+// (does the stored config still pass its schema, do its secret references still resolve?), then the
+// provider's own health call — each provider call bounded by a timeout.
+#pragma once
+
+#include "registry/registry.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace gatehouse::host::health {
+
+struct HealthOutcome {
+  bool healthy = false;
+  std::string reason;  // a sentence for operators: why not healthy, or the provider's summary
+};
+
+HealthOutcome check_handler(const registry::HandlerRuntime& handler, const registry::ProviderRef& configured,
+                            std::chrono::milliseconds timeout);
+
+}  // namespace gatehouse::host::health

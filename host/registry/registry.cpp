@@ -1,0 +1,438 @@
+#include "registry/registry.hpp"
+
+#include "routing/health_bitset.hpp"
+#include "routing/kind_compatibility.hpp"
+#include "schema/config_validation.hpp"
+#include "schema/secrets.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::host::registry {
+namespace {
+
+using nlohmann::json;
+
+Error database_error(const Error& e, const std::string& what) {
+  if (store::sqlstate_of(e) == "23505") return make_error("already_exists", what + " already exists");
+  if (store::sqlstate_of(e) == "23503") return make_error("failed_precondition", what + " is still referenced: " + e.message);
+  return e;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_epoch(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::microseconds(
+      static_cast<std::int64_t>(f.as<double>() * 1e6)));
+}
+
+HealthStatus parse_status(const std::string& s) {
+  if (s == "healthy") return HealthStatus::healthy;
+  if (s == "unhealthy") return HealthStatus::unhealthy;
+  return HealthStatus::unknown;
+}
+
+}  // namespace
+
+const char* health_status_name(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::healthy: return "healthy";
+    case HealthStatus::unhealthy: return "unhealthy";
+    case HealthStatus::unknown: break;
+  }
+  return "unknown";
+}
+
+Registry::Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog)
+    : db_(db), catalog_(std::move(catalog)) {}
+
+Result<std::unique_ptr<Registry>> Registry::open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog) {
+  auto registry = std::make_unique<Registry>(db, std::move(catalog));
+  if (auto loaded = registry->load(); !loaded) return loaded.take_error();
+  return registry;
+}
+
+Result<void> Registry::load() {
+  auto loaded = db_.with_transaction([&](pqxx::work& txn) {
+    std::lock_guard lock(mutex_);
+    for (const auto& row : txn.exec(
+             "SELECT id, provider_publisher, provider_name, provider_version, config::text, health_status, "
+             "coalesce(health_reason, ''), extract(epoch from health_checked_at) FROM handlers ORDER BY id")) {
+      Handler h;
+      h.info.id = row[0].as<std::string>();
+      h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+      h.info.config = json::parse(row[4].as<std::string>());
+      h.info.health = parse_status(row[5].as<std::string>());
+      h.info.health_reason = row[6].as<std::string>();
+      h.info.health_checked_at = parse_epoch(row[7]);
+      instantiate_locked(h);
+      handlers_.emplace(h.info.id, std::move(h));
+    }
+    for (const auto& row : txn.exec(
+             "SELECT id, provider_publisher, provider_name, provider_version, kind, kind_schema::text, "
+             "max_duration_seconds FROM target_groups ORDER BY id")) {
+      TargetGroupInfo g;
+      g.id = row[0].as<std::string>();
+      g.kind = {{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()}, row[4].as<std::string>()};
+      g.kind_schema = json::parse(row[5].as<std::string>());
+      g.max_duration = std::chrono::seconds(row[6].as<long long>());
+      groups_.emplace(g.id, std::move(g));
+    }
+    for (const auto& row : txn.exec("SELECT target_group_id, handler_id, kind, priority FROM routes "
+                                    "ORDER BY target_group_id, handler_id, kind")) {
+      RouteInfo r{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<int>(),
+                  false, ""};
+      routes_.push_back(evaluate_locked(std::move(r)));
+    }
+    // Validity is recomputed against the providers loaded now; store what we computed.
+    for (const auto& r : routes_) {
+      txn.exec_params("UPDATE routes SET valid = $4, invalid_reason = NULLIF($5, ''), updated_at = now() "
+                      "WHERE target_group_id = $1 AND handler_id = $2 AND kind = $3 AND "
+                      "(valid IS DISTINCT FROM $4 OR invalid_reason IS DISTINCT FROM NULLIF($5, ''))",
+                      r.target_group, r.handler, r.kind, r.valid, r.invalid_reason);
+    }
+    publish_locked();
+  });
+  return loaded;
+}
+
+void Registry::instantiate_locked(Handler& h) {
+  h.runtime = HandlerRuntime{h.info.id, catalog_->find(h.info.provider), nullptr, h.info.config, ""};
+  if (!h.runtime.module) {
+    h.runtime.instance_problem = "provider " + h.info.provider.text() + " is not loaded";
+  } else if (auto resolved = resolve_secrets(h.runtime.module->schema(), h.info.config); !resolved) {
+    h.runtime.instance_problem = resolved.error().describe();
+  } else if (auto client = h.runtime.module->create(*resolved, h.info.id); !client) {
+    h.runtime.instance_problem = client.error().describe();
+  } else {
+    h.runtime.client = std::shared_ptr<ProviderClient>(std::move(*client));
+  }
+  if (!h.runtime.client) {
+    h.info.health = HealthStatus::unhealthy;
+    h.info.health_reason = h.runtime.instance_problem;
+  }
+}
+
+Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
+  if (auto ok = check_object_id(spec.id, "id"); !ok) return ok.take_error();
+  auto ref = parse_provider_ref(spec.provider);
+  if (!ref) return ref.take_error();
+  auto module = catalog_->find(*ref);
+  if (!module) return make_error("not_found", "provider " + ref->text() + " is not loaded", {{"/provider", "not loaded"}});
+  const json config = spec.config.is_null() ? json::object() : spec.config;
+  if (auto valid = validate_config(module->schema(), config); !valid) {
+    Error e = valid.take_error();
+    for (auto& d : e.diagnostics) d.path = "/config" + d.path;
+    e.message = "handler '" + spec.id + "': " + e.message;
+    return e;
+  }
+  if (auto literal = literal_secret_fields(module->schema(), config); !literal.empty()) {
+    std::vector<Diagnostic> diagnostics;
+    for (const auto& f : literal) diagnostics.push_back({"/config/" + f, "secret given in clear; use env:NAME or file:PATH"});
+    return make_error("invalid_argument",
+                      "handler '" + spec.id + "': secret fields must be references (env:NAME or file:PATH) so the "
+                      "secret never reaches the database",
+                      std::move(diagnostics));
+  }
+
+  Handler h;
+  h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked yet", std::nullopt};
+  {
+    std::lock_guard lock(mutex_);
+    if (handlers_.count(spec.id)) return make_error("already_exists", "handler '" + spec.id + "' already exists");
+  }
+  instantiate_locked(h);  // touches only h
+  if (!h.runtime.client) {
+    return make_error("create_failed", "handler '" + spec.id + "': " + h.runtime.instance_problem);
+  }
+  auto inserted = db_.with_transaction([&](pqxx::work& txn) {
+    txn.exec_params("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
+                    "health_status, health_reason) VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6)",
+                    spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason);
+  });
+  if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");
+  std::lock_guard lock(mutex_);
+  HandlerInfo info = h.info;
+  handlers_.insert_or_assign(spec.id, std::move(h));
+  publish_locked();
+  return info;
+}
+
+Result<void> Registry::delete_handler(std::string_view id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!handlers_.count(id)) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+  }
+  auto deleted = db_.with_transaction(
+      [&](pqxx::work& txn) { txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)); });
+  if (!deleted) return deleted.take_error();
+  std::lock_guard lock(mutex_);
+  handlers_.erase(handlers_.find(id));
+  std::erase_if(routes_, [&](const RouteInfo& r) { return r.handler == id; });
+  publish_locked();
+  return {};
+}
+
+std::vector<HandlerInfo> Registry::handlers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<HandlerInfo> out;
+  for (const auto& [_, h] : handlers_) out.push_back(h.info);
+  return out;
+}
+
+std::optional<HandlerInfo> Registry::handler(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  auto it = handlers_.find(id);
+  if (it == handlers_.end()) return std::nullopt;
+  return it->second.info;
+}
+
+std::optional<HandlerRuntime> Registry::runtime(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  auto it = handlers_.find(id);
+  if (it == handlers_.end()) return std::nullopt;
+  return it->second.runtime;
+}
+
+Result<TargetGroupInfo> Registry::create_target_group(const TargetGroupSpec& spec) {
+  if (auto ok = check_object_id(spec.id, "id"); !ok) return ok.take_error();
+  auto kind = parse_kind_ref(spec.kind);
+  if (!kind) return kind.take_error();
+  if (spec.max_duration.count() <= 0 || spec.max_duration > std::chrono::hours(24 * 366)) {
+    return make_error("invalid_argument", "max_duration must be between 1 second and 366 days",
+                      {{"/max_duration", "out of range"}});
+  }
+  auto module = catalog_->find(kind->provider);
+  if (!module) return make_error("not_found", "provider " + kind->provider.text() + " is not loaded", {{"/kind", "provider not loaded"}});
+  auto schema = kind_schema_of(*module, kind->kind);
+  if (!schema) return schema.take_error();
+  TargetGroupInfo group{spec.id, *kind, *schema, spec.max_duration};
+  auto inserted = db_.with_transaction([&](pqxx::work& txn) {
+    txn.exec_params("INSERT INTO target_groups (id, provider_publisher, provider_name, provider_version, kind, "
+                    "kind_schema, max_duration_seconds) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+                    group.id, kind->provider.publisher, kind->provider.name, kind->provider.version, kind->kind,
+                    schema->dump(), static_cast<long long>(spec.max_duration.count()));
+  });
+  if (!inserted) return database_error(inserted.error(), "target group '" + spec.id + "'");
+  std::lock_guard lock(mutex_);
+  groups_.insert_or_assign(group.id, group);
+  return group;
+}
+
+Result<void> Registry::delete_target_group(std::string_view id) {
+  auto deleted = db_.with_transaction([&](pqxx::work& txn) {
+    return txn.exec_params("DELETE FROM target_groups WHERE id = $1", std::string(id)).affected_rows();
+  });
+  if (!deleted) return database_error(deleted.error(), "target group '" + std::string(id) + "'");
+  if (*deleted == 0) return make_error("not_found", "target group '" + std::string(id) + "' does not exist");
+  std::lock_guard lock(mutex_);
+  groups_.erase(groups_.find(id));
+  std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == id; });
+  publish_locked();
+  return {};
+}
+
+std::vector<TargetGroupInfo> Registry::target_groups() const {
+  std::lock_guard lock(mutex_);
+  std::vector<TargetGroupInfo> out;
+  for (const auto& [_, g] : groups_) out.push_back(g);
+  return out;
+}
+
+std::optional<TargetGroupInfo> Registry::find_target_group(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second;
+}
+
+RouteInfo Registry::evaluate_locked(RouteInfo route) const {
+  route.valid = false;
+  auto group = groups_.find(route.target_group);
+  auto handler = handlers_.find(route.handler);
+  if (group == groups_.end()) {
+    route.invalid_reason = "target group '" + route.target_group + "' does not exist";
+  } else if (handler == handlers_.end()) {
+    route.invalid_reason = "handler '" + route.handler + "' does not exist";
+  } else if (!handler->second.runtime.module) {
+    route.invalid_reason = "provider " + handler->second.info.provider.text() + " of handler '" + route.handler +
+                           "' is not loaded";
+  } else if (auto kind = kind_schema_of(*handler->second.runtime.module, route.kind); !kind) {
+    route.invalid_reason = kind.error().message;
+  } else if (auto compatible = routing::check_kind_compatibility(group->second.kind_schema, *kind); !compatible) {
+    route.invalid_reason = compatible.error().message;
+  } else {
+    route.valid = true;
+    route.invalid_reason.clear();
+  }
+  return route;
+}
+
+Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
+  if (spec.priority < 0 || spec.priority > 999) {
+    return make_error("invalid_argument", "priority must be between 0 and 999 (0 disables the route)",
+                      {{"/priority", "out of range 0-999"}});
+  }
+  RouteInfo route;
+  {
+    std::lock_guard lock(mutex_);
+    auto group = groups_.find(spec.target_group);
+    if (group == groups_.end()) {
+      return make_error("not_found", "target group '" + spec.target_group + "' does not exist", {{"/target_group", "not found"}});
+    }
+    if (!handlers_.count(spec.handler)) {
+      return make_error("not_found", "handler '" + spec.handler + "' does not exist", {{"/handler", "not found"}});
+    }
+    route = evaluate_locked(RouteInfo{spec.target_group, spec.handler,
+                                      spec.kind.empty() ? group->second.kind.kind : spec.kind, spec.priority, false, ""});
+  }
+  auto inserted = db_.with_transaction([&](pqxx::work& txn) {
+    txn.exec_params("INSERT INTO routes (target_group_id, handler_id, kind, priority, valid, invalid_reason) "
+                    "VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''))",
+                    route.target_group, route.handler, route.kind, route.priority, route.valid, route.invalid_reason);
+  });
+  if (!inserted) {
+    return database_error(inserted.error(), "route " + route.target_group + " -> " + route.handler + " (" + route.kind + ")");
+  }
+  std::lock_guard lock(mutex_);
+  routes_.push_back(route);
+  publish_locked();
+  return route;
+}
+
+Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::string_view handler, std::string_view kind,
+                                               int priority) {
+  if (priority < 0 || priority > 999) {
+    return make_error("invalid_argument", "priority must be between 0 and 999 (0 disables the route)",
+                      {{"/priority", "out of range 0-999"}});
+  }
+  auto updated = db_.with_transaction([&](pqxx::work& txn) {
+    return txn.exec_params("UPDATE routes SET priority = $4, updated_at = now() WHERE target_group_id = $1 AND "
+                           "handler_id = $2 AND kind = $3",
+                           std::string(group), std::string(handler), std::string(kind), priority)
+        .affected_rows();
+  });
+  if (!updated) return updated.take_error();
+  std::lock_guard lock(mutex_);
+  for (auto& r : routes_) {
+    if (r.target_group == group && r.handler == handler && r.kind == kind) {
+      r.priority = priority;
+      publish_locked();
+      return r;
+    }
+  }
+  return make_error("not_found", "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+                                     std::string(kind) + ")");
+}
+
+Result<void> Registry::delete_route(std::string_view group, std::string_view handler, std::string_view kind) {
+  auto deleted = db_.with_transaction([&](pqxx::work& txn) {
+    return txn.exec_params("DELETE FROM routes WHERE target_group_id = $1 AND handler_id = $2 AND kind = $3",
+                           std::string(group), std::string(handler), std::string(kind))
+        .affected_rows();
+  });
+  if (!deleted) return deleted.take_error();
+  if (*deleted == 0) {
+    return make_error("not_found", "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+                                       std::string(kind) + ")");
+  }
+  std::lock_guard lock(mutex_);
+  std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == group && r.handler == handler && r.kind == kind; });
+  publish_locked();
+  return {};
+}
+
+std::vector<RouteInfo> Registry::routes() const {
+  std::lock_guard lock(mutex_);
+  return routes_;
+}
+
+Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& reason) {
+  const std::string status = healthy ? "healthy" : "unhealthy";
+  std::vector<RouteInfo> reevaluated;
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = handlers_.find(handler_id);
+    if (it == handlers_.end()) return make_error("not_found", "handler '" + std::string(handler_id) + "' does not exist");
+    auto& info = it->second.info;
+    const auto before = info.health;
+    info.health = healthy ? HealthStatus::healthy : HealthStatus::unhealthy;
+    info.health_reason = reason;
+    info.health_checked_at = std::chrono::system_clock::now();
+    changed = before != info.health;
+    if (changed) {
+      spdlog::info("handler {} is now {}: {}", handler_id, status, reason);
+      if (healthy) {
+        for (auto& r : routes_) {
+          if (r.handler != handler_id) continue;
+          r = evaluate_locked(r);
+          reevaluated.push_back(r);
+        }
+      }
+      publish_locked();
+    }
+  }
+  auto stored = db_.with_transaction([&](pqxx::work& txn) {
+    txn.exec_params("UPDATE handlers SET health_status = $2, health_reason = $3, health_checked_at = now(), "
+                    "updated_at = now() WHERE id = $1",
+                    std::string(handler_id), status, reason);
+    for (const auto& r : reevaluated) {
+      txn.exec_params("UPDATE routes SET valid = $4, invalid_reason = NULLIF($5, ''), updated_at = now() "
+                      "WHERE target_group_id = $1 AND handler_id = $2 AND kind = $3",
+                      r.target_group, r.handler, r.kind, r.valid, r.invalid_reason);
+    }
+  });
+  return stored;
+}
+
+void Registry::publish_locked() {
+  std::vector<routing::Route> table_routes;
+  table_routes.reserve(routes_.size());
+  for (const auto& r : routes_) table_routes.push_back({r.target_group, r.handler, r.kind, r.priority, r.valid});
+  auto table = routing::RoutingTable::build(table_routes);
+  if (!table) {
+    // Routes are validated on the way in; keep serving from the previous snapshot if this ever happens.
+    spdlog::error("routing table rebuild refused: {}", table.error().describe());
+    return;
+  }
+  auto health = std::make_shared<routing::HealthBitset>(*table);
+  for (const auto& [id, h] : handlers_) health->set(id, h.info.health == HealthStatus::healthy);
+  routing_ = grants::RoutingView{std::make_shared<const routing::RoutingTable>(std::move(*table)), std::move(health)};
+}
+
+std::optional<grants::TargetGroupView> Registry::target_group(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return std::nullopt;
+  return grants::TargetGroupView{it->second.id, it->second.kind.kind, it->second.kind_schema, it->second.max_duration};
+}
+
+grants::RoutingView Registry::routing() const {
+  std::lock_guard lock(mutex_);
+  return routing_;
+}
+
+std::shared_ptr<ProviderClient> Registry::client(std::string_view handler_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = handlers_.find(handler_id);
+  return it == handlers_.end() ? nullptr : it->second.runtime.client;
+}
+
+bool Registry::handler_exists(std::string_view handler_id) const {
+  std::lock_guard lock(mutex_);
+  return handlers_.count(handler_id) > 0;
+}
+
+bool Registry::handler_healthy(std::string_view handler_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = handlers_.find(handler_id);
+  return it != handlers_.end() && it->second.info.health == HealthStatus::healthy;
+}
+
+void Registry::report_handler_failure(std::string_view handler_id, const Error& error) const {
+  // A broken transport says more than the next scheduled check would: stop routing to it now. The health
+  // monitor's next successful check brings it back. (record_health mutates; the view interface is const.)
+  if (error.code != "transport_failed") return;
+  (void)const_cast<Registry*>(this)->record_health(handler_id, false, "provider call failed: " + error.message);
+}
+
+}  // namespace gatehouse::host::registry
