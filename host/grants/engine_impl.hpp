@@ -1,0 +1,159 @@
+// Internals of GrantEngine shared by grant_engine.cpp (API, workers, queries) and grant_flows.cpp (the
+// activation and ending transitions). Not part of the library's interface.
+#pragma once
+
+#include "grants/call_runner.hpp"
+#include "grants/grant_engine.hpp"
+#include "loader/provider_calls.hpp"
+#include "routing/router.hpp"
+
+#include <atomic>
+#include <functional>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace gatehouse::host::grants {
+
+// SQL fragments and row conversion (grant_engine.cpp).
+namespace sql {
+// Runs `statement` as a prepared statement of the transaction's connection, named after a hash of its text:
+// parsed and planned once per connection instead of once per call. Statement texts must therefore be
+// constant (values go in parameters), so their number stays small.
+template <class... Args>
+pqxx::result exec(pqxx::work& txn, const std::string& statement, Args&&... args) {
+  const std::string name = "gatehouse_grants_" + std::to_string(std::hash<std::string>{}(statement));
+  txn.conn().prepare(name, statement);  // registered lazily, on first use; a no-op when already defined
+  return txn.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+// The grants columns read_grant() expects, each prefixed with `alias.` when alias is not empty.
+std::string grant_columns(const std::string& alias = "");
+GrantRecord read_grant(const pqxx::row& row);
+// "now() + <ms> milliseconds" with the value inlined as a parameter placeholder $n.
+std::string after_ms(int placeholder);
+}  // namespace sql
+
+// The grant row as a decision transaction locked it (SELECT … FOR UPDATE).
+struct LockedGrant {
+  GrantStatus status = GrantStatus::pending;
+  std::string lease_owner;
+  bool end_requested = false;
+  std::string end_reason;
+  std::string revoke_requested_by;
+  int attempts = 0;
+  std::string last_error;
+  bool ends_due = false;          // ends_at <= now()
+  bool deadline_passed = false;   // activation_deadline set and passed
+  bool revoke_failing = false;
+};
+
+// The access row as a decision transaction locked it.
+struct LockedAccess {
+  std::string status;  // none, granting, active, revoking
+  std::string handler_id;
+  std::string kind;
+  std::string provider_grant_id;
+  std::string state_hex;
+  std::string op_owner;
+  bool op_live = false;
+  long long op_remaining_ms = 0;  // until op_until, 0 when passed
+  std::string op_grant_id;
+};
+
+// An activation between its decision (committed) and its provider calls.
+struct Activation {
+  enum class Next { lost, finished, call } next = Next::lost;
+  std::optional<Transition> transition;  // to report once the decision is committed
+  std::string key;                       // the provider's idempotency key for this access
+  std::string doubt;                     // handler of an interrupted earlier call, when not the first candidate
+  std::string doubt_kind;
+  std::string recorded;                  // the handler the access row names now
+  bool fresh_access = false;             // the access was 'none' before this decision marked it granting
+  RoutingView routing;                   // keeps the plan's table and health alive
+  std::unique_ptr<routing::FailoverPlan> plan;
+  std::chrono::steady_clock::time_point claimed_at;  // when the claim (lease) was last renewed
+};
+
+// A claimed row; pending ones claimed by the worker loop come with their activation already decided.
+struct Claimed {
+  GrantRecord grant;
+  std::unique_ptr<Activation> activation;
+};
+
+struct GrantEngine::Impl {
+  Impl(store::Database& db, const ControlPlaneView& view, GrantEngineOptions options);
+
+  store::Database& db;
+  const ControlPlaneView& view;
+  GrantEngineOptions opt;
+  std::string nonce;  // distinguishes this run of the engine id from earlier ones (restarts)
+  std::atomic<std::uint64_t> claim_seq{0};
+  std::atomic<bool> recovered{false};
+
+  std::mutex wake_mutex;
+  std::condition_variable wake_cv;
+  bool wake_flag = false;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  // (handler \x1f idempotency key) of calls abandoned at their deadline and still running.
+  std::mutex abandoned_mutex;
+  std::set<std::string> abandoned;
+
+  // ---- grant_engine.cpp ----
+  std::string new_token();
+  Result<void> recover();
+  // Claims up to `limit` due rows. with_activations: pending rows also get their activation decided in the
+  // claim's transaction (one commit for the batch instead of one per grant), in access-key order so that
+  // concurrent claims lock accesses in the same order.
+  Result<std::vector<Claimed>> claim(const std::string& token, std::size_t limit, bool with_activations);
+  // claim() with activations, falling back to a plain claim when deciding failed (one bad row must not
+  // block its batch).
+  Result<std::vector<Claimed>> claim_batch(const std::string& token);
+  void process(Claimed& c, const std::string& token);
+  void release(const GrantRecord& g, const std::string& token, bool due_now);
+  // Hands back a row whose activation was decided but whose provider call never started (stop()).
+  void release_unstarted(const GrantRecord& g, const std::string& token, const Activation& b);
+  std::size_t process_batch(std::vector<Claimed>& batch, const std::string& token, bool honour_stop);
+  void worker_loop();
+  void notify(const Transition& t) const;
+  void wake_all();
+  bool stop_requested();
+
+  // ---- grant_flows.cpp ----
+  void activate(const GrantRecord& g, const std::string& token);
+  void begin_activation(pqxx::work& txn, const GrantRecord& g, const std::string& token, Activation& b,
+                        bool extend_lease);
+  void run_activation(const GrantRecord& g, const std::string& token, Activation& b);
+  void end_active(const GrantRecord& g, const std::string& token);
+  void continue_revoking(const GrantRecord& g, const std::string& token);
+
+  void do_revoke(const GrantRecord& g, const std::string& token, const LockedAccess& access);
+
+  // Helpers inside a transaction.
+  // nullopt when the grant is gone or the claim is no longer `token`'s. extend_lease: the lock is an UPDATE
+  // that also renews the claim (before a provider call).
+  std::optional<LockedGrant> lock_grant(pqxx::work& txn, const std::string& id, const std::string& token,
+                                        bool extend_lease = false) const;
+  std::optional<LockedAccess> lock_access(pqxx::work& txn, const std::string& key) const;
+  LockedAccess upsert_access(pqxx::work& txn, const GrantRecord& g) const;  // creates it ('none') when missing
+  void add_history(pqxx::work& txn, const std::string& id, std::optional<GrantStatus> from, GrantStatus to,
+                   const std::string& reason, const std::string& handler) const;
+  void wake_waiting(pqxx::work& txn, const std::string& access_key, const std::string& except_id) const;
+
+  bool is_abandoned(const std::string& handler, const std::string& key);
+  void note(const std::string& grant_id, const std::string& reason, const std::string& handler);
+  void late_grant_result(const GrantRecord& g, const std::string& token, const std::string& handler,
+                         const std::string& key, Result<pb::Response> result);
+  void log_error(const std::string& what, const Error& error) const;
+
+  // Destroyed first (declared last): waits for abandoned calls, whose callbacks use the members above.
+  CallPool pool;
+};
+
+// The kind sent to the provider for a route kind (see grant_engine.hpp CHOICES).
+std::string provider_kind(std::string_view route_kind);
+
+}  // namespace gatehouse::host::grants

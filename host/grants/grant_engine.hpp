@@ -1,0 +1,139 @@
+// The grant engine: the durable lifecycle of access grants on PostgreSQL (tables of migration 0002_grants).
+//
+// LIFECYCLE (ARCHITECTURE.md "Flows/Grant"; tests in tests/grants/)
+//   request()   validates against the target group (kind schema, per-group maximum duration) and stores the
+//               grant as pending, due at not_before.
+//   activation  A worker claims the due grant and looks at its *access* (one row per target group + subject
+//               + target, shared by overlapping grants, locked FOR UPDATE in every decision):
+//                 access active                → the grant joins it: active at once, no provider call;
+//                 access being granted/revoked → the grant waits (it is woken when that call finishes);
+//                 no access                    → the access is marked "granting" (committed), then the provider's
+//                                                Grant is called with the grant id as idempotency key on the
+//                                                routing candidates in order (routing::FailoverPlan), and the
+//                                                access and the grant become active in one transaction with the
+//                                                provider's state. ends_at = activated_at + duration: time spent
+//                                                pending never shortens access.
+//               Retryable failures and timeouts fail over to the next candidate; a non-retryable one fails the
+//               grant at once with the provider's message; no candidate left → the grant stays pending and is
+//               retried with backoff (its reason goes to the history once per distinct reason).
+//               already_exists counts as success.
+//   ending      At ends_at (or at once after an early revoke()), if another active grant covers the same
+//               access the grant ends without a provider call ("access still covered by grant <id>").
+//               Otherwise access and grant become "revoking" (committed), Revoke goes to the handler that
+//               granted (routing::revoke_target: or the best healthy candidate of the same kind when that
+//               handler is gone or unhealthy) with the state Grant returned, then the access is gone and the
+//               grant expired / revoked. A failing revoke is retried forever with backoff; after
+//               `revoke_failing_after` consecutive failures the grant is flagged revoke_failing (cleared when
+//               the revoke succeeds). A new grant of the same access waits while a revoke is in progress.
+//
+// CRASH SAFETY AND REPLICAS
+//   Every transition is one transaction: a conditional UPDATE (status and lease owner must still be what the
+//   worker claimed) plus its grant_history row. Workers claim due rows with FOR UPDATE SKIP LOCKED and hold a
+//   lease (lease_owner = "<engine id>/<boot nonce>/<claim>", lease_until); a transition that updates no row
+//   lost its claim and is abandoned. Expired leases make rows due again, so work of a killed engine is
+//   resumed by any engine; an engine restarted under the same engine_id releases its predecessor's leases at
+//   start() at once. A provider call interrupted by a crash leaves its access "granting"/"revoking" with the
+//   handler and idempotency key it was sent with: the next engine repeats the call with the same key (a
+//   Grant on another handler first sends a best-effort compensating Revoke to the one in doubt).
+//   Engine ids must be unique among live engines sharing a database (default: the host name) and must not
+//   contain '/'.
+//
+// PROVIDER CALLS run on a pool with `call_timeout`; a timed-out call counts as deadline_exceeded (retryable)
+//   and is reported to the control plane. An in-process call cannot be interrupted: it keeps running, no
+//   other call for the same handler and key is made until it returns, and if it returns a late Grant success
+//   on a handler that no longer holds the access, the engine revokes it there and notes that in the history.
+//   (In isolation mode the runner is killed instead.) Destroying the engine waits for such calls.
+//
+// CHOICES
+//   * No activation deadline by default: a grant stays pending until a handler can serve it or it is revoked
+//     (`activation_deadline` fails it after that long past not_before instead).
+//   * The kind sent to a provider is the route kind's last '/'-separated segment ("gatehouse/demo/ProjectRole"
+//     and "ProjectRole" both send "ProjectRole"); kinds are compared whole when picking a revoke fallback.
+//   * The engine does not run migrations: call store::migrate() first.
+//
+// THREADS: every public member may be called from any thread. `db` and `control_plane` must outlive the engine.
+#pragma once
+
+#include "common/result.hpp"
+#include "grants/control_plane_view.hpp"
+#include "grants/grant_types.hpp"
+#include "store/database.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::host::grants {
+
+struct BackoffPolicy {
+  std::chrono::milliseconds initial{1000};  // after the first failure
+  std::chrono::milliseconds max{60'000};    // cap of the doubling
+  double jitter = 0.2;                      // ± this fraction, so replicas do not retry in lockstep
+
+  // The delay after `failures` consecutive failures (1 = the first).
+  std::chrono::milliseconds delay(int failures) const;
+};
+
+struct GrantEngineOptions {
+  std::string engine_id;  // unique among live engines on one database; default: the host name
+  std::size_t workers = 4;
+  std::chrono::milliseconds poll_interval{200};  // how often idle workers look for due rows
+  std::chrono::milliseconds lease{30'000};       // raised to 2 × call_timeout + 1 s when shorter
+  std::chrono::milliseconds call_timeout{10'000};
+  BackoffPolicy backoff;
+  int revoke_failing_after = 5;      // consecutive revoke failures before the grant is flagged
+  std::size_t claim_batch = 8;       // rows a worker claims at once
+  std::optional<std::chrono::seconds> activation_deadline;  // see CHOICES above
+  // Called after each committed transition (not notes), on the engine's threads; must not throw or block long.
+  std::function<void(const Transition&)> on_transition;
+};
+
+class GrantEngine {
+ public:
+  GrantEngine(store::Database& db, const ControlPlaneView& control_plane, GrantEngineOptions options = {});
+  ~GrantEngine();  // stop(), then waits for abandoned provider calls
+  GrantEngine(const GrantEngine&) = delete;
+  GrantEngine& operator=(const GrantEngine&) = delete;
+
+  // Stores a new pending grant. Errors: not_found (no such target group, path "/target_group"),
+  // invalid_argument (validate_grant_request), database_*.
+  Result<GrantRecord> request(const GrantRequestSpec& spec);
+
+  // Early revoke. Pending: cancelled (→ revoked) without a provider call, unless a Grant for it may be in
+  // flight: then it is revoked as soon as that call settles. Active: ends now (see ending). Revoking or
+  // ended: unchanged (idempotent). Errors: not_found, database_*.
+  Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason);
+
+  Result<GrantRecord> get(std::string_view id) const;
+  Result<std::vector<GrantRecord>> list(const GrantFilter& filter) const;  // newest first
+  Result<std::vector<HistoryEntry>> history(std::string_view id) const;  // oldest first
+
+  // Starts the workers (idempotent). They release this engine id's stale leases first.
+  void start();
+  // No new claims; finishes the transitions in flight (their provider calls included), hands claimed but
+  // unstarted rows back, and returns. Idempotent.
+  void stop();
+
+  // Processes every row due now, synchronously on the calling thread (tests, benchmarks, tools); returns how
+  // many claims were processed. Do not mix with start() in a way that matters to you: both claim rows.
+  Result<std::size_t> run_once();
+
+  // Routes or handler health changed: pending grants waiting for a retry become due now, and workers wake.
+  Result<std::size_t> routing_changed();
+  // Wakes the workers (e.g. after writing to the tables from outside).
+  void wake();
+
+  const std::string& engine_id() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gatehouse::host::grants

@@ -1,0 +1,30 @@
+// Checks a grant request against its target group before anything is stored, and computes the access key
+// that makes overlapping grants share one provider-side access.
+#pragma once
+
+#include "common/result.hpp"
+#include "grants/control_plane_view.hpp"
+#include "grants/grant_types.hpp"
+
+#include <string>
+
+namespace gatehouse::host::grants {
+
+// Validates subject, target properties and duration against the group (already looked up):
+//   /subject                 must not be empty
+//   /target/NAME             not a property of the kind; required but missing; empty; not one of the enum
+//                            values; the kind declares a type other than string (values are strings)
+//   /duration                must be positive; must not exceed the group's maximum
+// One Error "invalid_argument" carrying every fault (never stops at the first), message
+// "the grant request is invalid: <path>: <reason>; …".
+Result<void> validate_grant_request(const TargetGroupView& group, const GrantRequestSpec& spec);
+
+// The target as canonical JSON: an object with keys in byte order, no whitespace.
+std::string canonical_target_json(const TargetProperties& target);
+
+// What grants.access_key is the sha256 hex of: target group, subject and canonical target JSON, separated by
+// the unit separator \x1f (which none of them can be confused with).
+std::string access_key_material(std::string_view target_group, std::string_view subject,
+                                const TargetProperties& target);
+
+}  // namespace gatehouse::host::grants
