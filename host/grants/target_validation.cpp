@@ -1,5 +1,7 @@
 #include "grants/target_validation.hpp"
 
+#include "common/json_pointer.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -7,19 +9,6 @@ namespace gatehouse::host::grants {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string escape_token(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
 
 std::string enum_list(const Json& values) {
   std::string out;
@@ -50,7 +39,7 @@ Result<void> validate_grant_request(const TargetGroupView& group, const GrantReq
   }
 
   for (const auto& [name, value] : spec.target) {
-    const std::string path = "/target/" + escape_token(name);
+    const std::string path = "/target/" + json_pointer_token(name);
     auto declared = properties->find(name);
     if (declared == properties->end()) {
       faults.push_back({path, "is not a property of target kind " + group.kind});
@@ -70,7 +59,7 @@ Result<void> validate_grant_request(const TargetGroupView& group, const GrantReq
     }
   }
   for (const auto& name : required)
-    if (!spec.target.contains(name)) faults.push_back({"/target/" + escape_token(name), "is required"});
+    if (!spec.target.contains(name)) faults.push_back({"/target/" + json_pointer_token(name), "is required"});
 
   if (spec.duration.count() <= 0) {
     faults.push_back({"/duration", "must be positive"});

@@ -1,6 +1,8 @@
 // Every difference is collected (never stop at the first): an operator fixing a route wants the whole list.
 #include "routing/kind_compatibility.hpp"
 
+#include "common/json_pointer.hpp"
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -11,19 +13,6 @@ namespace gatehouse::host::routing {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string escape_token(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
 
 std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -45,7 +34,7 @@ class Differences {
 
   // The property's own differences: the diagnostic reason omits the property name its path already gives.
   void add_property(const std::string& name, const char* key, const std::string& reason) {
-    std::string path = "/properties/" + escape_token(name);
+    std::string path = "/properties/" + json_pointer_token(name);
     if (key) path += std::string("/") + key;
     add(std::move(path), reason, "property " + in_quotes(name) + " " + reason);
   }

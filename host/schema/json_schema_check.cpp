@@ -5,6 +5,8 @@
 // dropped when a leaf below them already explains the fault (kept otherwise, so no fault is ever lost).
 #include "json_schema_check.hpp"
 
+#include "common/json_pointer.hpp"
+
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -412,16 +414,7 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
 
 std::string count_faults(std::size_t n) { return std::to_string(n) + (n == 1 ? " fault" : " faults"); }
 
-std::string escape_pointer_token(const std::string& token) {
-  std::string out;
-  out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
+std::string escape_pointer_token(const std::string& token) { return json_pointer_token(token); }
 
 std::string json_type_name(const nlohmann::json& value) {
   switch (value.type()) {
