@@ -44,8 +44,8 @@ struct LockedGrant {
   std::string revoke_requested_by;
   int attempts = 0;
   std::string last_error;
-  bool ends_due = false;          // ends_at <= now()
-  bool deadline_passed = false;   // activation_deadline set and passed
+  bool ends_due = false;         // ends_at <= now()
+  bool deadline_passed = false;  // activation_deadline set and passed
   bool revoke_failing = false;
 };
 
@@ -69,17 +69,25 @@ struct Activation {
   std::string key;                       // the provider's idempotency key for this access
   std::string doubt;                     // handler of an interrupted earlier call, when not the first candidate
   std::string doubt_kind;
-  std::string recorded;                  // the handler the access row names now
-  bool fresh_access = false;             // the access was 'none' before this decision marked it granting
-  RoutingView routing;                   // keeps the plan's table and health alive
+  std::string recorded;       // the handler the access row names now
+  bool fresh_access = false;  // the access was 'none' before this decision marked it granting
+  RoutingView routing;        // keeps the plan's table and health alive
   std::unique_ptr<routing::FailoverPlan> plan;
   std::chrono::steady_clock::time_point claimed_at;  // when the claim (lease) was last renewed
 };
 
-// A claimed row; pending ones claimed by the worker loop come with their activation already decided.
+// An ending between its decision (committed) and its provider call.
+struct Ending {
+  std::optional<Transition> transition;       // to report once the decision is committed
+  std::optional<LockedAccess> revoke_access;  // set when the provider's Revoke must be called
+  std::chrono::steady_clock::time_point decided_at;
+};
+
+// A claimed row; pending and active ones claimed by the worker loop come with their decision already made.
 struct Claimed {
   GrantRecord grant;
   std::unique_ptr<Activation> activation;
+  std::unique_ptr<Ending> ending;
 };
 
 struct GrantEngine::Impl {
@@ -105,12 +113,12 @@ struct GrantEngine::Impl {
   // ---- grant_engine.cpp ----
   std::string new_token();
   Result<void> recover();
-  // Claims up to `limit` due rows. with_activations: pending rows also get their activation decided in the
-  // claim's transaction (one commit for the batch instead of one per grant), in access-key order so that
-  // concurrent claims lock accesses in the same order.
-  Result<std::vector<Claimed>> claim(const std::string& token, std::size_t limit, bool with_activations);
-  // claim() with activations, falling back to a plain claim when deciding failed (one bad row must not
-  // block its batch).
+  // Claims up to `limit` due rows. with_decisions: pending and active rows also get their activation / ending
+  // decided in the claim's transaction (one commit for the batch instead of one per grant), in access-key
+  // order so that concurrent claims lock accesses in the same order.
+  Result<std::vector<Claimed>> claim(const std::string& token, std::size_t limit, bool with_decisions);
+  // claim() with decisions, falling back to a plain claim when deciding failed (one bad row must not block
+  // its batch).
   Result<std::vector<Claimed>> claim_batch(const std::string& token);
   void process(Claimed& c, const std::string& token);
   void release(const GrantRecord& g, const std::string& token, bool due_now);
@@ -128,6 +136,8 @@ struct GrantEngine::Impl {
                         bool extend_lease);
   void run_activation(const GrantRecord& g, const std::string& token, Activation& b);
   void end_active(const GrantRecord& g, const std::string& token);
+  void begin_ending(pqxx::work& txn, const GrantRecord& g, const std::string& token, Ending& e);
+  void run_ending(const GrantRecord& g, const std::string& token, Ending& e);
   void continue_revoking(const GrantRecord& g, const std::string& token);
 
   void do_revoke(const GrantRecord& g, const std::string& token, const LockedAccess& access);

@@ -19,12 +19,18 @@ namespace gatehouse::host::grants {
 
 std::string_view to_string(GrantStatus status) {
   switch (status) {
-    case GrantStatus::pending: return "pending";
-    case GrantStatus::active: return "active";
-    case GrantStatus::revoking: return "revoking";
-    case GrantStatus::revoked: return "revoked";
-    case GrantStatus::expired: return "expired";
-    case GrantStatus::failed: return "failed";
+    case GrantStatus::pending:
+      return "pending";
+    case GrantStatus::active:
+      return "active";
+    case GrantStatus::revoking:
+      return "revoking";
+    case GrantStatus::revoked:
+      return "revoked";
+    case GrantStatus::expired:
+      return "expired";
+    case GrantStatus::failed:
+      return "failed";
   }
   return "pending";
 }
@@ -105,12 +111,12 @@ namespace sql {
 std::string grant_columns(const std::string& alias) {
   const std::string p = alias.empty() ? "" : alias + ".";
   auto us = [&](const char* col) { return "(extract(epoch from " + p + col + ") * 1000000)::bigint"; };
-  return p + "id::text, " + p + "subject, " + p + "target_group_id, " + p + "target::text, " + p + "access_key, " +
-         p + "status, " + us("requested_at") + ", " + us("not_before") + ", " + p + "duration_seconds, " +
+  return p + "id::text, " + p + "subject, " + p + "target_group_id, " + p + "target::text, " + p + "access_key, " + p +
+         "status, " + us("requested_at") + ", " + us("not_before") + ", " + p + "duration_seconds, " +
          us("activated_at") + ", " + us("ends_at") + ", " + us("ended_at") + ", " + p + "end_requested, " +
-         us("revoke_requested_at") + ", " + p + "revoke_requested_by, " + p + "end_reason, " + p + "handler_id, " +
-         p + "kind, " + p + "revoke_failing, " + p + "attempts, " + us("next_attempt_at") + ", " + p +
-         "last_error, " + p + "created_by";
+         us("revoke_requested_at") + ", " + p + "revoke_requested_by, " + p + "end_reason, " + p + "handler_id, " + p +
+         "kind, " + p + "revoke_failing, " + p + "attempts, " + us("next_attempt_at") + ", " + p + "last_error, " + p +
+         "created_by";
 }
 
 GrantRecord read_grant(const pqxx::row& row) {
@@ -201,40 +207,47 @@ bool GrantEngine::Impl::stop_requested() {
 // for them to expire: that process is gone, so its claims and in-flight calls are over.
 Result<void> GrantEngine::Impl::recover() {
   return db.with_transaction([&](pqxx::work& txn) {
-    sql::exec(txn, 
+    sql::exec(
+        txn,
         "UPDATE grants SET lease_owner = NULL, lease_until = NULL, next_attempt_at = LEAST(next_attempt_at, now()) "
         "WHERE lease_owner IS NOT NULL AND split_part(lease_owner, '/', 1) = $1 "
         "AND split_part(lease_owner, '/', 2) <> $2 AND status IN ('pending', 'active', 'revoking')",
         opt.engine_id, nonce);
-    sql::exec(txn, 
-        "UPDATE accesses SET op_until = now() WHERE op_owner IS NOT NULL AND op_until > now() "
-        "AND split_part(op_owner, '/', 1) = $1 AND split_part(op_owner, '/', 2) <> $2",
-        opt.engine_id, nonce);
+    sql::exec(txn,
+              "UPDATE accesses SET op_until = now() WHERE op_owner IS NOT NULL AND op_until > now() "
+              "AND split_part(op_owner, '/', 1) = $1 AND split_part(op_owner, '/', 2) <> $2",
+              opt.engine_id, nonce);
   });
 }
 
 Result<std::vector<Claimed>> GrantEngine::Impl::claim(const std::string& token, std::size_t limit,
-                                                      bool with_activations) {
+                                                      bool with_decisions) {
   static const std::string statement =
       "WITH due AS (SELECT id FROM grants WHERE status IN ('pending', 'active', 'revoking') "
       "AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "UPDATE grants g SET lease_owner = $2, lease_until = " + sql::after_ms(3) + ", next_attempt_at = " +
-      sql::after_ms(3) + " FROM due WHERE g.id = due.id RETURNING " + sql::grant_columns("g");
+      "UPDATE grants g SET lease_owner = $2, lease_until = " +
+      sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) + " FROM due WHERE g.id = due.id RETURNING " +
+      sql::grant_columns("g");
   return db.with_transaction([&](pqxx::work& txn) {
     const auto rows =
         sql::exec(txn, statement, static_cast<long long>(limit), token, static_cast<long long>(opt.lease.count()));
     std::vector<Claimed> out;
     out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(Claimed{sql::read_grant(row), nullptr});
-    if (with_activations) {
-      std::vector<Claimed*> pending;
+    for (const auto& row : rows) out.push_back(Claimed{sql::read_grant(row), nullptr, nullptr});
+    if (with_decisions) {
+      std::vector<Claimed*> deciding;
       for (auto& c : out)
-        if (c.grant.status == GrantStatus::pending) pending.push_back(&c);
-      std::sort(pending.begin(), pending.end(),
+        if (c.grant.status == GrantStatus::pending || c.grant.status == GrantStatus::active) deciding.push_back(&c);
+      std::sort(deciding.begin(), deciding.end(),
                 [](const Claimed* a, const Claimed* b) { return a->grant.access_key < b->grant.access_key; });
-      for (Claimed* c : pending) {
-        c->activation = std::make_unique<Activation>();
-        begin_activation(txn, c->grant, token, *c->activation, /*extend_lease=*/false);
+      for (Claimed* c : deciding) {
+        if (c->grant.status == GrantStatus::pending) {
+          c->activation = std::make_unique<Activation>();
+          begin_activation(txn, c->grant, token, *c->activation, /*extend_lease=*/false);
+        } else {
+          c->ending = std::make_unique<Ending>();
+          begin_ending(txn, c->grant, token, *c->ending);
+        }
       }
     }
     return out;
@@ -251,12 +264,12 @@ Result<std::vector<Claimed>> GrantEngine::Impl::claim_batch(const std::string& t
 // Hands a claimed row back: due now (stop) or after a short pause (the database refused something).
 void GrantEngine::Impl::release(const GrantRecord& g, const std::string& token, bool due_now) {
   auto released = db.with_transaction([&](pqxx::work& txn) {
-    sql::exec(txn, "UPDATE grants SET lease_owner = NULL, lease_until = NULL, next_attempt_at = " +
-                        sql::after_ms(3) + " WHERE id = $1::uuid AND lease_owner = $2",
-                    g.id, token, static_cast<long long>(due_now ? 0 : opt.backoff.initial.count()));
+    sql::exec(txn,
+              "UPDATE grants SET lease_owner = NULL, lease_until = NULL, next_attempt_at = " + sql::after_ms(3) +
+                  " WHERE id = $1::uuid AND lease_owner = $2",
+              g.id, token, static_cast<long long>(due_now ? 0 : opt.backoff.initial.count()));
     // A call this claim made may have been interrupted: let the next attempt take the access over now.
-    sql::exec(txn, "UPDATE accesses SET op_until = now() WHERE access_key = $1 AND op_owner = $2", g.access_key,
-                    token);
+    sql::exec(txn, "UPDATE accesses SET op_until = now() WHERE access_key = $1 AND op_owner = $2", g.access_key, token);
   });
   if (!released.ok()) log_error("could not release grant " + g.id, released.error());
 }
@@ -291,9 +304,18 @@ void GrantEngine::Impl::process(Claimed& c, const std::string& token) {
         else
           activate(g, token);
         break;
-      case GrantStatus::active: end_active(g, token); break;
-      case GrantStatus::revoking: continue_revoking(g, token); break;
-      default: release(g, token, true); break;
+      case GrantStatus::active:
+        if (c.ending)
+          run_ending(g, token, *c.ending);
+        else
+          end_active(g, token);
+        break;
+      case GrantStatus::revoking:
+        continue_revoking(g, token);
+        break;
+      default:
+        release(g, token, true);
+        break;
     }
   } catch (const std::exception& e) {
     log_error("processing grant " + g.id + " failed", make_error("internal_error", e.what()));
@@ -301,16 +323,20 @@ void GrantEngine::Impl::process(Claimed& c, const std::string& token) {
   }
 }
 
-std::size_t GrantEngine::Impl::process_batch(std::vector<Claimed>& batch, const std::string& token,
-                                             bool honour_stop) {
+std::size_t GrantEngine::Impl::process_batch(std::vector<Claimed>& batch, const std::string& token, bool honour_stop) {
   std::size_t done = 0;
   for (auto& c : batch) {
     if (honour_stop && stop_requested()) {
-      if (c.activation && c.activation->transition) notify(*c.activation->transition);  // committed already
-      if (!c.activation)
+      // Decisions made in the claim are committed: report them, and hand back what still needs a call.
+      if (c.activation && c.activation->transition) notify(*c.activation->transition);
+      if (c.ending && c.ending->transition) notify(*c.ending->transition);
+      if (c.activation) {
+        if (c.activation->next == Activation::Next::call) release_unstarted(c.grant, token, *c.activation);
+      } else if (c.ending) {
+        if (c.ending->revoke_access) release(c.grant, token, true);  // resumed as a revoking grant
+      } else {
         release(c.grant, token, true);
-      else if (c.activation->next == Activation::Next::call)
-        release_unstarted(c.grant, token, *c.activation);
+      }
       continue;
     }
     process(c, token);
@@ -411,9 +437,9 @@ Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
   if (auto valid = validate_grant_request(*group, spec); !valid.ok()) return valid.take_error();
 
   const std::string actor = spec.actor.empty() ? "anonymous" : spec.actor;
+  using std::chrono::microseconds;
   const long long not_before_us =
-      spec.not_before ? std::chrono::duration_cast<std::chrono::microseconds>(spec.not_before->time_since_epoch()).count()
-                      : -1;
+      spec.not_before ? std::chrono::duration_cast<microseconds>(spec.not_before->time_since_epoch()).count() : -1;
   const std::string material = access_key_material(spec.target_group, spec.subject, spec.target);
   const std::string reason = "requested by " + actor;
   // The grant and its first history row in one statement (one round trip).
@@ -425,11 +451,12 @@ Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
       "'pending', start.at, $6, start.at, $7 FROM start RETURNING *), "
       "h AS (INSERT INTO grant_history (grant_id, from_status, to_status, reason, engine) "
       "SELECT id, NULL, 'pending', $8, $9 FROM g) "
-      "SELECT " + sql::grant_columns() + " FROM g";
+      "SELECT " +
+      sql::grant_columns() + " FROM g";
   auto stored = impl_->db.with_transaction([&](pqxx::work& txn) {
-    const auto rows = sql::exec(txn, statement, spec.subject, spec.target_group, canonical_target_json(spec.target),
-                                material, not_before_us, static_cast<long long>(spec.duration.count()), actor,
-                                reason, impl_->opt.engine_id);
+    const auto rows =
+        sql::exec(txn, statement, spec.subject, spec.target_group, canonical_target_json(spec.target), material,
+                  not_before_us, static_cast<long long>(spec.duration.count()), actor, reason, impl_->opt.engine_id);
     return sql::read_grant(rows[0]);
   });
   if (!stored.ok()) {
@@ -452,36 +479,38 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
   const std::string why = "revoked by " + actor + (reason_view.empty() ? "" : ": " + std::string(reason_view));
   std::optional<Transition> transition;
   auto done = impl_->db.with_transaction([&](pqxx::work& txn) -> Result<GrantRecord> {
-    const auto locked = sql::exec(txn, 
-        "SELECT status, access_key, subject, target_group_id FROM grants WHERE id = $1::uuid FOR UPDATE", id);
+    const auto locked = sql::exec(
+        txn, "SELECT status, access_key, subject, target_group_id FROM grants WHERE id = $1::uuid FOR UPDATE", id);
     if (locked.empty()) return grant_not_found(id);
     const auto status = parse_grant_status(locked[0][0].c_str()).value_or(GrantStatus::failed);
     const std::string key = locked[0][1].c_str();
     if (status == GrantStatus::pending) {
       const auto access = sql::exec(txn, "SELECT status, op_grant_id::text FROM accesses WHERE access_key = $1", key);
-      const bool grant_in_flight =
-          !access.empty() && text(access[0][0]) == "granting" && text(access[0][1]) == id;
+      const bool grant_in_flight = !access.empty() && text(access[0][0]) == "granting" && text(access[0][1]) == id;
       if (!grant_in_flight) {
-        sql::exec(txn, 
+        sql::exec(
+            txn,
             "UPDATE grants SET status = 'revoked', end_requested = true, revoke_requested_at = now(), "
             "revoke_requested_by = $2, end_reason = $3, ended_at = now(), lease_owner = NULL, lease_until = NULL, "
             "updated_at = now() WHERE id = $1::uuid",
             id, actor, why);
         const std::string reason = "cancelled before activation: " + why;
         impl_->add_history(txn, id, GrantStatus::pending, GrantStatus::revoked, reason, "");
-        transition = Transition{id, text(locked[0][2]), text(locked[0][3]), GrantStatus::pending,
-                                GrantStatus::revoked, reason, "", impl_->opt.engine_id};
+        transition =
+            Transition{id, text(locked[0][2]),  text(locked[0][3]), GrantStatus::pending, GrantStatus::revoked, reason,
+                       "", impl_->opt.engine_id};
       } else {
         // A Grant for it may be in flight: the worker settles that call, then revokes what it gave.
-        sql::exec(txn, 
-            "UPDATE grants SET end_requested = true, revoke_requested_at = now(), revoke_requested_by = $2, "
-            "end_reason = $3, updated_at = now() WHERE id = $1::uuid AND NOT end_requested",
-            id, actor, why);
+        sql::exec(txn,
+                  "UPDATE grants SET end_requested = true, revoke_requested_at = now(), revoke_requested_by = $2, "
+                  "end_reason = $3, updated_at = now() WHERE id = $1::uuid AND NOT end_requested",
+                  id, actor, why);
         impl_->add_history(txn, id, status, status, why + " (while a Grant was in flight: revoked once it settles)",
                            "");
       }
     } else if (status == GrantStatus::active) {
-      const auto r = sql::exec(txn, 
+      const auto r = sql::exec(
+          txn,
           "UPDATE grants SET end_requested = true, revoke_requested_at = now(), revoke_requested_by = $2, "
           "end_reason = $3, next_attempt_at = CASE WHEN lease_owner IS NULL OR lease_until <= now() THEN now() "
           "ELSE next_attempt_at END, updated_at = now() WHERE id = $1::uuid AND NOT end_requested",
@@ -510,12 +539,13 @@ Result<GrantRecord> GrantEngine::get(std::string_view id_view) const {
 
 Result<std::vector<GrantRecord>> GrantEngine::list(const GrantFilter& filter) const {
   return impl_->db.with_transaction([&](pqxx::work& txn) {
-    const auto rows = sql::exec(txn, 
-        "SELECT " + sql::grant_columns() +
-            " FROM grants WHERE ($1 = '' OR status = $1) AND ($2 = '' OR subject = $2) "
-            "AND ($3 = '' OR target_group_id = $3) ORDER BY requested_at DESC, id LIMIT $4",
-        filter.status ? std::string(to_string(*filter.status)) : std::string(), filter.subject.value_or(""),
-        filter.target_group.value_or(""), static_cast<long long>(filter.limit));
+    const auto rows =
+        sql::exec(txn,
+                  "SELECT " + sql::grant_columns() +
+                      " FROM grants WHERE ($1 = '' OR status = $1) AND ($2 = '' OR subject = $2) "
+                      "AND ($3 = '' OR target_group_id = $3) ORDER BY requested_at DESC, id LIMIT $4",
+                  filter.status ? std::string(to_string(*filter.status)) : std::string(), filter.subject.value_or(""),
+                  filter.target_group.value_or(""), static_cast<long long>(filter.limit));
     std::vector<GrantRecord> out;
     out.reserve(rows.size());
     for (const auto& row : rows) out.push_back(sql::read_grant(row));
@@ -528,7 +558,8 @@ Result<std::vector<HistoryEntry>> GrantEngine::history(std::string_view id_view)
   if (!looks_like_uuid(id)) return grant_not_found(id);
   return impl_->db.with_transaction([&](pqxx::work& txn) -> Result<std::vector<HistoryEntry>> {
     if (sql::exec(txn, "SELECT 1 FROM grants WHERE id = $1::uuid", id).empty()) return grant_not_found(id);
-    const auto rows = sql::exec(txn, 
+    const auto rows = sql::exec(
+        txn,
         "SELECT id, (extract(epoch from at) * 1000000)::bigint, from_status, to_status, reason, handler_id, engine "
         "FROM grant_history WHERE grant_id = $1::uuid ORDER BY id",
         id);

@@ -38,6 +38,13 @@
 //   Engine ids must be unique among live engines sharing a database (default: the host name) and must not
 //   contain '/'.
 //
+// COST: a worker claims up to `claim_batch` due rows in one transaction and decides the activation of the
+//   pending ones in that same transaction (accesses locked in access-key order, so concurrent claims never
+//   deadlock); a grant then costs two commits of its own (request, activation) plus its share of the batch's
+//   decision commit (the "granting" mark that must be durable before the provider call), statements are
+//   prepared once per connection, and provider calls of a batch run one after another (a row whose claim
+//   aged past lease/3 renews it before its call). Give the Database at least workers + 2 connections.
+//
 // PROVIDER CALLS run on a pool with `call_timeout`; a timed-out call counts as deadline_exceeded (retryable)
 //   and is reported to the control plane. An in-process call cannot be interrupted: it keeps running, no
 //   other call for the same handler and key is made until it returns, and if it returns a late Grant success
@@ -86,8 +93,8 @@ struct GrantEngineOptions {
   std::chrono::milliseconds lease{30'000};       // raised to 2 × call_timeout + 1 s when shorter
   std::chrono::milliseconds call_timeout{10'000};
   BackoffPolicy backoff;
-  int revoke_failing_after = 5;      // consecutive revoke failures before the grant is flagged
-  std::size_t claim_batch = 8;       // rows a worker claims at once
+  int revoke_failing_after = 5;                             // consecutive revoke failures before the grant is flagged
+  std::size_t claim_batch = 8;                              // rows a worker claims at once
   std::optional<std::chrono::seconds> activation_deadline;  // see CHOICES above
   // Called after each committed transition (not notes), on the engine's threads; must not throw or block long.
   std::function<void(const Transition&)> on_transition;
@@ -111,7 +118,7 @@ class GrantEngine {
 
   Result<GrantRecord> get(std::string_view id) const;
   Result<std::vector<GrantRecord>> list(const GrantFilter& filter) const;  // newest first
-  Result<std::vector<HistoryEntry>> history(std::string_view id) const;  // oldest first
+  Result<std::vector<HistoryEntry>> history(std::string_view id) const;    // oldest first
 
   // Starts the workers (idempotent). They release this engine id's stale leases first.
   void start();

@@ -147,8 +147,8 @@ LockedAccess read_access(const pqxx::row& r) {
 std::optional<LockedGrant> GrantEngine::Impl::lock_grant(pqxx::work& txn, const std::string& id,
                                                          const std::string& token, bool extend_lease) const {
   const long long deadline_s = opt.activation_deadline ? static_cast<long long>(opt.activation_deadline->count()) : 0;
-  static const std::string select = std::string("SELECT ") + kGrantLockFields +
-                                    " FROM grants WHERE id = $1::uuid FOR UPDATE";
+  static const std::string select =
+      std::string("SELECT ") + kGrantLockFields + " FROM grants WHERE id = $1::uuid FOR UPDATE";
   static const std::string touch = "UPDATE grants SET lease_until = " + sql::after_ms(4) +
                                    ", next_attempt_at = " + sql::after_ms(4) +
                                    " WHERE id = $1::uuid AND lease_owner = $3 RETURNING " + kGrantLockFields;
@@ -182,8 +182,9 @@ std::optional<LockedAccess> GrantEngine::Impl::lock_access(pqxx::work& txn, cons
 // Insert-or-lock in one statement: ON CONFLICT DO UPDATE locks the existing row and returns it.
 LockedAccess GrantEngine::Impl::upsert_access(pqxx::work& txn, const GrantRecord& g) const {
   static const std::string statement =
-      std::string("INSERT INTO accesses (access_key, target_group_id, subject, target) VALUES ($1, $2, $3, $4::jsonb) "
-                  "ON CONFLICT (access_key) DO UPDATE SET access_key = EXCLUDED.access_key RETURNING ") +
+      std::string(
+          "INSERT INTO accesses (access_key, target_group_id, subject, target) VALUES ($1, $2, $3, $4::jsonb) "
+          "ON CONFLICT (access_key) DO UPDATE SET access_key = EXCLUDED.access_key RETURNING ") +
       kAccessFields;
   return read_access(
       sql::exec(txn, statement, g.access_key, g.target_group, g.subject, canonical_target_json(g.target))[0]);
@@ -191,22 +192,22 @@ LockedAccess GrantEngine::Impl::upsert_access(pqxx::work& txn, const GrantRecord
 
 void GrantEngine::Impl::add_history(pqxx::work& txn, const std::string& id, std::optional<GrantStatus> from,
                                     GrantStatus to, const std::string& reason, const std::string& handler) const {
-  sql::exec(txn, 
-      "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
-      "VALUES ($1::uuid, NULLIF($2, ''), $3, $4, NULLIF($5, ''), $6)",
-      id, from ? std::string(to_string(*from)) : std::string(), std::string(to_string(to)), reason, handler,
-      opt.engine_id);
+  sql::exec(txn,
+            "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
+            "VALUES ($1::uuid, NULLIF($2, ''), $3, $4, NULLIF($5, ''), $6)",
+            id, from ? std::string(to_string(*from)) : std::string(), std::string(to_string(to)), reason, handler,
+            opt.engine_id);
 }
 
 // Pending grants of the same access that wait for a call to finish: due now. SKIP LOCKED, because a locked one
 // is being looked at already (and waiting for it could deadlock with its own access lock).
 void GrantEngine::Impl::wake_waiting(pqxx::work& txn, const std::string& access_key,
                                      const std::string& except_id) const {
-  sql::exec(txn, 
-      "UPDATE grants SET next_attempt_at = now() WHERE id IN (SELECT id FROM grants WHERE access_key = $1 "
-      "AND status = 'pending' AND id::text <> $2 AND lease_owner IS NULL AND next_attempt_at > now() "
-      "AND not_before <= now() FOR UPDATE SKIP LOCKED)",
-      access_key, except_id);
+  sql::exec(txn,
+            "UPDATE grants SET next_attempt_at = now() WHERE id IN (SELECT id FROM grants WHERE access_key = $1 "
+            "AND status = 'pending' AND id::text <> $2 AND lease_owner IS NULL AND next_attempt_at > now() "
+            "AND not_before <= now() FOR UPDATE SKIP LOCKED)",
+            access_key, except_id);
 }
 
 bool GrantEngine::Impl::is_abandoned(const std::string& handler, const std::string& key) {
@@ -216,10 +217,10 @@ bool GrantEngine::Impl::is_abandoned(const std::string& handler, const std::stri
 
 void GrantEngine::Impl::note(const std::string& grant_id, const std::string& reason, const std::string& handler) {
   auto noted = db.with_transaction([&](pqxx::work& txn) {
-    sql::exec(txn, 
-        "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
-        "SELECT id, status, status, $2, NULLIF($3, ''), $4 FROM grants WHERE id = $1::uuid",
-        grant_id, reason, handler, opt.engine_id);
+    sql::exec(txn,
+              "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
+              "SELECT id, status, status, $2, NULLIF($3, ''), $4 FROM grants WHERE id = $1::uuid",
+              grant_id, reason, handler, opt.engine_id);
   });
   if (!noted.ok()) log_error("could not record a note on grant " + grant_id, noted.error());
 }
@@ -231,10 +232,10 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
   bool clean = true;  // nothing left at the handler that the access row does not account for
   if (result.ok()) {
     auto legit = db.with_transaction([&](pqxx::work& txn) {
-      return !sql::exec(txn, 
-                     "SELECT 1 FROM accesses WHERE access_key = $1 AND status IN ('active', 'revoking') "
-                     "AND handler_id = $2 AND provider_grant_id::text = $3",
-                     g.access_key, handler, key)
+      return !sql::exec(txn,
+                        "SELECT 1 FROM accesses WHERE access_key = $1 AND status IN ('active', 'revoking') "
+                        "AND handler_id = $2 AND provider_grant_id::text = $3",
+                        g.access_key, handler, key)
                   .empty();
     });
     if (legit.ok() && !*legit) {
@@ -269,14 +270,14 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
   }
   auto released = db.with_transaction([&](pqxx::work& txn) {
     if (clean) {
-      const auto r = sql::exec(txn, std::string(kClearAccessSql) +
-                                         " AND status = 'granting' AND op_owner = $2 AND handler_id = $3",
-                                     g.access_key, token, handler);
+      const auto r = sql::exec(
+          txn, std::string(kClearAccessSql) + " AND status = 'granting' AND op_owner = $2 AND handler_id = $3",
+          g.access_key, token, handler);
       if (r.affected_rows() > 0) wake_waiting(txn, g.access_key, "");
     } else {
       // Still in doubt: let the next attempt take the access over (and compensate again).
       sql::exec(txn, "UPDATE accesses SET op_until = now() WHERE access_key = $1 AND op_owner = $2", g.access_key,
-                      token);
+                token);
       wake_waiting(txn, g.access_key, "");
     }
   });
@@ -304,8 +305,8 @@ void GrantEngine::Impl::activate(const GrantRecord& g, const std::string& token)
 }
 
 // The decision of an activation, inside the caller's transaction (activate()'s own, or the claim's).
-void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, const std::string& token,
-                                         Activation& b, bool extend_lease) {
+void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, const std::string& token, Activation& b,
+                                         bool extend_lease) {
   using Next = Activation::Next;
   b.routing = view.routing();
   b.plan = std::make_unique<routing::FailoverPlan>(*b.routing.table, g.target_group, *b.routing.health);
@@ -318,15 +319,15 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
   };
   // Ends the pending grant without activating it.
   auto finish = [&](pqxx::work& txn, GrantStatus to, const std::string& reason) {
-    sql::exec(txn, 
-        "UPDATE grants SET status = $2, ended_at = now(), last_error = CASE WHEN $2 = 'failed' THEN $3 "
-        "ELSE last_error END, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-        g.id, std::string(to_string(to)), reason);
+    sql::exec(txn,
+              "UPDATE grants SET status = $2, ended_at = now(), last_error = CASE WHEN $2 = 'failed' THEN $3 "
+              "ELSE last_error END, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+              g.id, std::string(to_string(to)), reason);
     add_history(txn, g.id, GrantStatus::pending, to, reason, "");
     transition(GrantStatus::pending, to, reason, "");
     b.next = Next::finished;
   };
-  // Leaves the grant pending until `next_sql` (an SQL expression); notes the reason when it is new.
+  // Leaves the grant pending for `next_ms`; notes the reason when it is new.
   auto wait = [&](pqxx::work& txn, const LockedGrant& locked, const std::string& reason, int attempts,
                   long long next_ms) {
     sql::exec(txn,
@@ -359,10 +360,8 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
 
     if (access.status == "active") {
       const std::string reason = "joined the access that handler '" + access.handler_id +
-                                 "' already grants (provider grant " + access.provider_grant_id +
-                                 "); no provider call";
-      const auto r =
-          sql::exec(txn, kActivateSql, g.id, access.handler_id, access.kind, token, reason, opt.engine_id);
+                                 "' already grants (provider grant " + access.provider_grant_id + "); no provider call";
+      const auto r = sql::exec(txn, kActivateSql, g.id, access.handler_id, access.kind, token, reason, opt.engine_id);
       if (r.affected_rows() != 1) return;
       transition(GrantStatus::pending, GrantStatus::active, reason, access.handler_id);
       b.next = Next::finished;
@@ -393,11 +392,13 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
       b.recorded = b.doubt;  // stays named until the compensating Revoke was sent
       kind = access.kind;
     }
-    sql::exec(txn, 
-        "UPDATE accesses SET status = 'granting', handler_id = $2, kind = $3, provider_grant_id = $4::uuid, "
-        "op_owner = $5, op_until = " + sql::after_ms(6) + ", op_grant_id = $7::uuid, updated_at = now() "
-        "WHERE access_key = $1",
-        g.access_key, b.recorded, kind, b.key, token, ms(opt.lease), g.id);
+    sql::exec(txn,
+              "UPDATE accesses SET status = 'granting', handler_id = $2, kind = $3, provider_grant_id = $4::uuid, "
+              "op_owner = $5, op_until = " +
+                  sql::after_ms(6) +
+                  ", op_grant_id = $7::uuid, updated_at = now() "
+                  "WHERE access_key = $1",
+              g.access_key, b.recorded, kind, b.key, token, ms(opt.lease), g.id);
     b.next = Next::call;
   }
 }
@@ -420,7 +421,9 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       const std::string slot = b.doubt + '\x1f' + b.key;
       auto r = call_with_deadline<pb::Response>(
           pool,
-          [client, req = revoke_request(g, b.key, b.doubt_kind, ""), h = b.doubt] { return call_revoke(*client, req, h); },
+          [client, req = revoke_request(g, b.key, b.doubt_kind, ""), h = b.doubt] {
+            return call_revoke(*client, req, h);
+          },
           opt.call_timeout,
           [&] {
             std::lock_guard lock(abandoned_mutex);
@@ -449,13 +452,15 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     if (b.recorded != handler || stale) {
       // Name the handler before calling it, so a crash during the call leaves the doubt on record.
       auto recorded = db.with_transaction([&](pqxx::work& txn) {
-        const auto r = sql::exec(txn, 
-            "UPDATE accesses SET handler_id = $2, kind = $3, op_until = " + sql::after_ms(5) + ", updated_at = now() "
-            "WHERE access_key = $1 AND status = 'granting' AND op_owner = $4",
-            g.access_key, handler, kind, token, ms(opt.lease));
-        sql::exec(txn, "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " +
-                            sql::after_ms(3) + " WHERE id = $1::uuid AND lease_owner = $2",
-                        g.id, token, ms(opt.lease));
+        const auto r = sql::exec(txn,
+                                 "UPDATE accesses SET handler_id = $2, kind = $3, op_until = " + sql::after_ms(5) +
+                                     ", updated_at = now() "
+                                     "WHERE access_key = $1 AND status = 'granting' AND op_owner = $4",
+                                 g.access_key, handler, kind, token, ms(opt.lease));
+        sql::exec(txn,
+                  "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
+                      " WHERE id = $1::uuid AND lease_owner = $2",
+                  g.id, token, ms(opt.lease));
         return r.affected_rows() == 1;
       });
       if (!recorded.ok()) {
@@ -519,8 +524,8 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
             g.access_key, handler, kind, key, hex_of(response.grant().state()), token);
         if (a.affected_rows() != 1) return make_error("lost_claim", "the access is no longer this claim's");
         wake_waiting(txn, g.access_key, g.id);
-        done = Transition{g.id, g.subject, g.target_group, GrantStatus::pending, GrantStatus::active, reason,
-                          handler, opt.engine_id};
+        done = Transition{g.id,   g.subject, g.target_group, GrantStatus::pending, GrantStatus::active,
+                          reason, handler,   opt.engine_id};
         return true;
       });
       if (!committed.ok() && committed.error().code == "lost_claim") done.reset();
@@ -555,9 +560,10 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     const bool keep_doubt = held && !doubt_handler.empty() && is_abandoned(doubt_handler, b.key);
     if (keep_doubt) {
       // Keep the access "granting" on the handler whose call still runs, until that call settles.
-      sql::exec(txn, "UPDATE accesses SET handler_id = $2, kind = $3, op_until = " + sql::after_ms(4) +
-                          ", updated_at = now() WHERE access_key = $1",
-                      g.access_key, doubt_handler, doubt_kind, ms(opt.lease));
+      sql::exec(txn,
+                "UPDATE accesses SET handler_id = $2, kind = $3, op_until = " + sql::after_ms(4) +
+                    ", updated_at = now() WHERE access_key = $1",
+                g.access_key, doubt_handler, doubt_kind, ms(opt.lease));
     } else if (held) {
       sql::exec(txn, kClearAccessSql, g.access_key);
       wake_waiting(txn, g.access_key, g.id);
@@ -565,34 +571,34 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     if (refusal) {
       const std::string reason = "refused by " + describe(refusing_handler, *refusal) +
                                  (failures.empty() ? "" : " (after " + joined(failures) + ")");
-      sql::exec(txn, 
-          "UPDATE grants SET status = 'failed', ended_at = now(), last_error = $2, lease_owner = NULL, "
-          "lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-          g.id, reason);
+      sql::exec(txn,
+                "UPDATE grants SET status = 'failed', ended_at = now(), last_error = $2, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+                g.id, reason);
       add_history(txn, g.id, GrantStatus::pending, GrantStatus::failed, reason, refusing_handler);
-      done = Transition{g.id, g.subject, g.target_group, GrantStatus::pending, GrantStatus::failed, reason,
-                        refusing_handler, opt.engine_id};
+      done = Transition{g.id,   g.subject,        g.target_group, GrantStatus::pending, GrantStatus::failed,
+                        reason, refusing_handler, opt.engine_id};
       return;
     }
     if (locked->end_requested && !keep_doubt) {
       const std::string reason = "cancelled before activation: " + locked->end_reason;
-      sql::exec(txn, 
-          "UPDATE grants SET status = 'revoked', ended_at = now(), lease_owner = NULL, lease_until = NULL, "
-          "updated_at = now() WHERE id = $1::uuid",
-          g.id);
+      sql::exec(txn,
+                "UPDATE grants SET status = 'revoked', ended_at = now(), lease_owner = NULL, lease_until = NULL, "
+                "updated_at = now() WHERE id = $1::uuid",
+                g.id);
       add_history(txn, g.id, GrantStatus::pending, GrantStatus::revoked, reason, "");
-      done = Transition{g.id, g.subject, g.target_group, GrantStatus::pending, GrantStatus::revoked, reason, "",
-                        opt.engine_id};
+      done = Transition{g.id,   g.subject, g.target_group, GrantStatus::pending, GrantStatus::revoked,
+                        reason, "",        opt.engine_id};
       return;
     }
-    const std::string reason = failures.empty()
-                                   ? "no candidate: target group '" + g.target_group +
-                                         "' has no valid route with priority > 0 to a healthy handler"
-                                   : "no handler could grant it: " + joined(failures);
+    const std::string reason = failures.empty() ? "no candidate: target group '" + g.target_group +
+                                                      "' has no valid route with priority > 0 to a healthy handler"
+                                                : "no handler could grant it: " + joined(failures);
     const int attempts = locked->attempts + 1;
-    sql::exec(txn, "UPDATE grants SET attempts = $2, last_error = $3, next_attempt_at = " + sql::after_ms(4) +
-                        ", lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-                    g.id, attempts, reason, ms(opt.backoff.delay(attempts)));
+    sql::exec(txn,
+              "UPDATE grants SET attempts = $2, last_error = $3, next_attempt_at = " + sql::after_ms(4) +
+                  ", lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+              g.id, attempts, reason, ms(opt.backoff.delay(attempts)));
     if (reason != locked->last_error) add_history(txn, g.id, GrantStatus::pending, GrantStatus::pending, reason, "");
   });
   if (!ended.ok()) {
@@ -616,59 +622,91 @@ std::string end_why(const LockedGrant& locked) {
 }  // namespace
 
 void GrantEngine::Impl::end_active(const GrantRecord& g, const std::string& token) {
-  std::optional<Transition> done;
-  std::optional<LockedAccess> revoke_access;
-  auto decided = db.with_transaction([&](pqxx::work& txn) {
-    const auto locked = lock_grant(txn, g.id, token);
-    if (!locked || locked->status != GrantStatus::active) return;
-    if (!locked->end_requested && !locked->ends_due) {  // claimed early (e.g. a clock step): back to sleep
-      sql::exec(txn, 
-          "UPDATE grants SET next_attempt_at = ends_at, lease_owner = NULL, lease_until = NULL WHERE id = $1::uuid",
-          g.id);
-      return;
-    }
-    const GrantStatus to = final_status(*locked);
-    const std::string why = end_why(*locked);
-    const auto access = lock_access(txn, g.access_key);
-    const auto other = sql::exec(txn, 
-        "SELECT id::text FROM grants WHERE access_key = $1 AND status = 'active' AND id <> $2::uuid "
-        "ORDER BY ends_at DESC LIMIT 1",
-        g.access_key, g.id);
-    auto end_now = [&](const std::string& reason) {
-      sql::exec(txn, 
-          "UPDATE grants SET status = $2, ended_at = now(), end_reason = coalesce(end_reason, $3), "
-          "lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-          g.id, std::string(to_string(to)), why);
-      add_history(txn, g.id, GrantStatus::active, to, reason, g.handler_id);
-      done = Transition{g.id, g.subject, g.target_group, GrantStatus::active, to, reason, g.handler_id, opt.engine_id};
-    };
-    if (!other.empty()) return end_now(why + "; access still covered by grant " + text(other[0][0]));
-    if (!access || access->status == "none") return end_now(why + "; no provider access was recorded for it");
-    if (access->status != "active") {  // not expected: the access of an active grant is active
-      sql::exec(txn, "UPDATE grants SET next_attempt_at = " + sql::after_ms(2) +
-                          ", lease_owner = NULL, lease_until = NULL WHERE id = $1::uuid",
-                      g.id, ms(opt.poll_interval));
-      return;
-    }
-    sql::exec(txn, "UPDATE accesses SET status = 'revoking', op_owner = $2, op_until = " + sql::after_ms(3) +
-                        ", op_grant_id = $4::uuid, updated_at = now() WHERE access_key = $1",
-                    g.access_key, token, ms(opt.lease), g.id);
-    sql::exec(txn, "UPDATE grants SET status = 'revoking', end_reason = coalesce(end_reason, $2), lease_until = " +
-                        sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
-                        ", updated_at = now() WHERE id = $1::uuid",
-                    g.id, why, ms(opt.lease));
-    add_history(txn, g.id, GrantStatus::active, GrantStatus::revoking, why, access->handler_id);
-    done = Transition{g.id,  g.subject, g.target_group, GrantStatus::active, GrantStatus::revoking,
-                      why,   access->handler_id, opt.engine_id};
-    revoke_access = access;
-  });
+  Ending e;
+  auto decided = db.with_transaction([&](pqxx::work& txn) { begin_ending(txn, g, token, e); });
   if (!decided.ok()) {
     log_error("ending grant " + g.id, decided.error());
     release(g, token, false);
     return;
   }
-  if (done) notify(*done);
-  if (revoke_access) do_revoke(g, token, *revoke_access);
+  run_ending(g, token, e);
+}
+
+// The decision of an ending, inside the caller's transaction (end_active()'s own, or the claim's).
+void GrantEngine::Impl::begin_ending(pqxx::work& txn, const GrantRecord& g, const std::string& token, Ending& e) {
+  e.decided_at = std::chrono::steady_clock::now();
+  const auto locked = lock_grant(txn, g.id, token);
+  if (!locked || locked->status != GrantStatus::active) return;
+  if (!locked->end_requested && !locked->ends_due) {  // claimed early (e.g. a clock step): back to sleep
+    sql::exec(txn,
+              "UPDATE grants SET next_attempt_at = ends_at, lease_owner = NULL, lease_until = NULL "
+              "WHERE id = $1::uuid",
+              g.id);
+    return;
+  }
+  const GrantStatus to = final_status(*locked);
+  const std::string why = end_why(*locked);
+  const auto access = lock_access(txn, g.access_key);
+  const auto other = sql::exec(txn,
+                               "SELECT id::text FROM grants WHERE access_key = $1 AND status = 'active' "
+                               "AND id <> $2::uuid ORDER BY ends_at DESC LIMIT 1",
+                               g.access_key, g.id);
+  auto end_now = [&](const std::string& reason) {
+    sql::exec(txn,
+              "UPDATE grants SET status = $2, ended_at = now(), end_reason = coalesce(end_reason, $3), "
+              "lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+              g.id, std::string(to_string(to)), why);
+    add_history(txn, g.id, GrantStatus::active, to, reason, g.handler_id);
+    e.transition =
+        Transition{g.id, g.subject, g.target_group, GrantStatus::active, to, reason, g.handler_id, opt.engine_id};
+  };
+  if (!other.empty()) return end_now(why + "; access still covered by grant " + text(other[0][0]));
+  if (!access || access->status == "none") return end_now(why + "; no provider access was recorded for it");
+  if (access->status != "active") {  // not expected: the access of an active grant is active
+    sql::exec(txn,
+              "UPDATE grants SET next_attempt_at = " + sql::after_ms(2) +
+                  ", lease_owner = NULL, lease_until = NULL WHERE id = $1::uuid",
+              g.id, ms(opt.poll_interval));
+    return;
+  }
+  sql::exec(txn,
+            "UPDATE accesses SET status = 'revoking', op_owner = $2, op_until = " + sql::after_ms(3) +
+                ", op_grant_id = $4::uuid, updated_at = now() WHERE access_key = $1",
+            g.access_key, token, ms(opt.lease), g.id);
+  sql::exec(txn,
+            "UPDATE grants SET status = 'revoking', end_reason = coalesce(end_reason, $2), lease_until = " +
+                sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
+                ", updated_at = now() WHERE id = $1::uuid",
+            g.id, why, ms(opt.lease));
+  add_history(txn, g.id, GrantStatus::active, GrantStatus::revoking, why, access->handler_id);
+  e.transition = Transition{g.id, g.subject,          g.target_group, GrantStatus::active, GrantStatus::revoking,
+                            why,  access->handler_id, opt.engine_id};
+  e.revoke_access = access;
+}
+
+void GrantEngine::Impl::run_ending(const GrantRecord& g, const std::string& token, Ending& e) {
+  if (e.transition) notify(*e.transition);
+  if (!e.revoke_access) return;
+  if (std::chrono::steady_clock::now() - e.decided_at > opt.lease / 3) {
+    // Decided in a batch and waited behind the others' calls: renew the claim before calling.
+    auto renewed = db.with_transaction([&](pqxx::work& txn) {
+      const auto r =
+          sql::exec(txn,
+                    "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
+                        " WHERE id = $1::uuid AND lease_owner = $2",
+                    g.id, token, ms(opt.lease));
+      sql::exec(txn, "UPDATE accesses SET op_until = " + sql::after_ms(3) + " WHERE access_key = $1 AND op_owner = $2",
+                g.access_key, token, ms(opt.lease));
+      return r.affected_rows() == 1;
+    });
+    if (!renewed.ok()) {
+      log_error("renewing the claim on grant " + g.id, renewed.error());
+      release(g, token, false);
+      return;
+    }
+    if (!*renewed) return;  // lost the claim
+  }
+  do_revoke(g, token, *e.revoke_access);
 }
 
 void GrantEngine::Impl::continue_revoking(const GrantRecord& g, const std::string& token) {
@@ -681,29 +719,31 @@ void GrantEngine::Impl::continue_revoking(const GrantRecord& g, const std::strin
     const std::string why = end_why(*locked);
     const auto access = lock_access(txn, g.access_key);
     auto end_now = [&](const std::string& reason) {
-      sql::exec(txn, 
-          "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
-          "last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-          g.id, std::string(to_string(to)));
+      sql::exec(txn,
+                "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
+                "last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+                g.id, std::string(to_string(to)));
       add_history(txn, g.id, GrantStatus::revoking, to, reason, g.handler_id);
-      done = Transition{g.id, g.subject, g.target_group, GrantStatus::revoking, to, reason, g.handler_id,
-                        opt.engine_id};
+      done =
+          Transition{g.id, g.subject, g.target_group, GrantStatus::revoking, to, reason, g.handler_id, opt.engine_id};
     };
     if (!access || access->status == "none") return end_now(why + "; the access was already removed");
     if (access->status == "active") {
-      const auto other = sql::exec(txn, 
-          "SELECT id::text FROM grants WHERE access_key = $1 AND status = 'active' AND id <> $2::uuid LIMIT 1",
+      const auto other = sql::exec(
+          txn, "SELECT id::text FROM grants WHERE access_key = $1 AND status = 'active' AND id <> $2::uuid LIMIT 1",
           g.access_key, g.id);
       if (!other.empty()) return end_now(why + "; access still covered by grant " + text(other[0][0]));
     } else if (access->status != "revoking") {  // granting: wait for that call to settle
-      sql::exec(txn, "UPDATE grants SET next_attempt_at = " + sql::after_ms(2) +
-                          ", lease_owner = NULL, lease_until = NULL WHERE id = $1::uuid",
-                      g.id, ms(opt.poll_interval));
+      sql::exec(txn,
+                "UPDATE grants SET next_attempt_at = " + sql::after_ms(2) +
+                    ", lease_owner = NULL, lease_until = NULL WHERE id = $1::uuid",
+                g.id, ms(opt.poll_interval));
       return;
     }
-    sql::exec(txn, "UPDATE accesses SET status = 'revoking', op_owner = $2, op_until = " + sql::after_ms(3) +
-                        ", op_grant_id = $4::uuid, updated_at = now() WHERE access_key = $1",
-                    g.access_key, token, ms(opt.lease), g.id);
+    sql::exec(txn,
+              "UPDATE accesses SET status = 'revoking', op_owner = $2, op_until = " + sql::after_ms(3) +
+                  ", op_grant_id = $4::uuid, updated_at = now() WHERE access_key = $1",
+              g.access_key, token, ms(opt.lease), g.id);
     revoke_access = access;
   });
   if (!decided.ok()) {
@@ -780,10 +820,10 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
                                : " (fallback: the granting handler '" + access.handler_id + "' is " +
                                      (granting_exists ? "unhealthy" : "gone") + ")";
       if (already) reason += "; the provider said it was already revoked";
-      sql::exec(txn, 
-          "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
-          "last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-          g.id, std::string(to_string(to)));
+      sql::exec(txn,
+                "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
+                "last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+                g.id, std::string(to_string(to)));
       add_history(txn, g.id, GrantStatus::revoking, to, reason, handler);
       wake_waiting(txn, g.access_key, g.id);
       done = Transition{g.id, g.subject, g.target_group, GrantStatus::revoking, to, reason, handler, opt.engine_id};
@@ -791,12 +831,13 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     }
     const int attempts = locked->attempts + 1;
     const bool failing = attempts >= opt.revoke_failing_after;
-    sql::exec(txn, "UPDATE grants SET attempts = $2, last_error = $3, revoke_failing = revoke_failing OR $4, "
-                    "next_attempt_at = " + sql::after_ms(5) +
-                        ", lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-                    g.id, attempts, failure, failing, ms(opt.backoff.delay(attempts)));
+    sql::exec(txn,
+              "UPDATE grants SET attempts = $2, last_error = $3, revoke_failing = revoke_failing OR $4, "
+              "next_attempt_at = " +
+                  sql::after_ms(5) + ", lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+              g.id, attempts, failure, failing, ms(opt.backoff.delay(attempts)));
     sql::exec(txn, "UPDATE accesses SET op_owner = NULL, op_until = NULL WHERE access_key = $1 AND op_owner = $2",
-                    g.access_key, token);
+              g.access_key, token);
     if (failure != locked->last_error)
       add_history(txn, g.id, GrantStatus::revoking, GrantStatus::revoking, "revoke failed: " + failure, handler);
     if (failing && !locked->revoke_failing)

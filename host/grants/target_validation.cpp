@@ -71,8 +71,7 @@ Result<void> validate_grant_request(const TargetGroupView& group, const GrantReq
 
   if (faults.empty()) return {};
   std::string message = "the grant request is invalid: ";
-  for (std::size_t i = 0; i < faults.size(); ++i)
-    message += (i ? "; " : "") + faults[i].path + ": " + faults[i].reason;
+  for (std::size_t i = 0; i < faults.size(); ++i) message += (i ? "; " : "") + faults[i].path + ": " + faults[i].reason;
   return make_error("invalid_argument", std::move(message), std::move(faults));
 }
 

@@ -5,9 +5,11 @@
 //
 // "crash on grant/revoke" makes the process die by SIGKILL right after the provider answered that call,
 // before the engine commits anything. The first handler gets priority 100, the next 50, then 25...
+// GRANT_WORKER_LEASE_MS overrides the claim lease (World::fast_options: 2 s).
 #include "grant_test_support.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -36,7 +38,10 @@ int main(int argc, char** argv) {
       priority = std::max(1, priority / 2);
     }
     world.routes(routes);
-    gatehouse::host::grants::GrantEngine engine(world.db(), world.plane(), grant_test::World::fast_options(engine_id));
+    auto options = grant_test::World::fast_options(engine_id);
+    if (const char* lease = std::getenv("GRANT_WORKER_LEASE_MS"))
+      options.lease = std::chrono::milliseconds(std::stoll(lease));
+    gatehouse::host::grants::GrantEngine engine(world.db(), world.plane(), options);
     engine.start();
     std::printf("started\n");
     std::fflush(stdout);

@@ -129,7 +129,8 @@ World::~World() {
   if (!root_.empty()) fs::remove_all(root_, ignored);
 }
 
-void World::add_handler(const std::string& id, bool healthy, const std::string& state_dir, const std::string& crash_on) {
+void World::add_handler(const std::string& id, bool healthy, const std::string& state_dir,
+                        const std::string& crash_on) {
   if (state_dir.empty() && root_.empty()) throw std::runtime_error("handler " + id + " needs a state directory");
   const std::string dir = state_dir.empty() ? root_ + "/" + id : state_dir;
   fs::create_directories(dir);

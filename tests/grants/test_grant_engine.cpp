@@ -192,11 +192,11 @@ TEST_CASE("failover: unavailable and timeout go to the next route - a non-retrya
     REQUIRE(failures.size() == 1);
     CHECK(failures[0] == std::pair<std::string, std::string>{"h1", "deadline_exceeded"});
     // h1's call finishes late and grants; the engine takes that back there.
-    CHECK(wait_until([&] { return world.calls_of("h1", "revoke " + g.id) == 1 && world.grant_files("h1").empty(); },
-                     5s));
+    CHECK(
+        wait_until([&] { return world.calls_of("h1", "revoke " + g.id) == 1 && world.grant_files("h1").empty(); }, 5s));
     CHECK(world.calls("h1") == std::vector<std::string>{"grant " + g.id, "revoke " + g.id});
-    CHECK(wait_until([&] { return has_note(engine, g.id, "succeeded late; compensating Revoke there succeeded"); },
-                     2s));
+    CHECK(
+        wait_until([&] { return has_note(engine, g.id, "succeeded late; compensating Revoke there succeeded"); }, 2s));
     CHECK(world.grant_files("h2") == std::set<std::string>{g.id});
     CHECK(count(world.db(), "SELECT count(*) FROM accesses WHERE status = 'active' AND handler_id = 'h2'") == 1);
   }
@@ -387,12 +387,14 @@ TEST_CASE("already_exists counts as success", "[grants]") {
   std::ofstream(world.dir("h1") + "/grants/" + g.id) << R"({"file":"grants/)" << g.id << R"(","handler":"h1"})";
   REQUIRE(engine.run_once().ok());
   CHECK(get(engine, g.id).status == GrantStatus::active);
-  CHECK(last_reason(engine, g.id) == "granted by handler 'h1' (priority 100); the provider already had it (already_exists)");
+  CHECK(last_reason(engine, g.id) ==
+        "granted by handler 'h1' (priority 100); the provider already had it (already_exists)");
   CHECK(scalar(world.db(), "SELECT convert_from(provider_state, 'UTF8') FROM accesses") ==
         R"({"file":"grants/)" + g.id + R"(","handler":"h1"})");
 }
 
-TEST_CASE("failing revokes retry with backoff - are flagged revoke_failing - and clear on success", "[grants][revoke]") {
+TEST_CASE("failing revokes retry with backoff - are flagged revoke_failing - and clear on success",
+          "[grants][revoke]") {
   World world("grants_failing");
   world.add_handler("h1");
   world.routes({route("h1", 100)});
@@ -452,8 +454,8 @@ TEST_CASE("the grants tables never hold a handler's config secrets", "[grants][s
   REQUIRE(get(engine, g.id).status == GrantStatus::revoked);
   CHECK(world.grant_files("demo").empty());
   for (const char* table : {"grants", "grant_history", "accesses"}) {
-    const std::string dump = scalar(world.db(), std::string("SELECT coalesce(string_agg(t::text, '|'), '') FROM ") +
-                                                    table + " t");
+    const std::string dump =
+        scalar(world.db(), std::string("SELECT coalesce(string_agg(t::text, '|'), '') FROM ") + table + " t");
     INFO(table << ": " << dump);
     CHECK(dump.find(token) == std::string::npos);
     CHECK(dump.find("token") == std::string::npos);
