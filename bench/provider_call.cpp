@@ -125,6 +125,28 @@ void GrantRepeat_Linked(benchmark::State& s) {
 BENCHMARK(GrantRepeat_LoadedSO);
 BENCHMARK(GrantRepeat_Linked);
 
+// The floor under any call: the same Request and a Response of the same shape serialized and parsed once
+// each, with no provider and no C ABI in between.
+void ProtobufOnly_RoundTrip(benchmark::State& s) {
+  pb::Request r;
+  *r.mutable_grant() = request("bench-protobuf");
+  pb::Response response;
+  response.mutable_status()->set_code(pb::Status::ALREADY_EXISTS);
+  response.mutable_status()->set_message("grant already in place");
+  response.mutable_grant()->set_state("{\"room\":\"lobby\"}");
+  response.mutable_grant()->set_message("hello, alice@example.com");
+  for (auto _ : s) {
+    std::string request_bytes = r.SerializeAsString();
+    pb::Request parsed_request;
+    parsed_request.ParseFromString(request_bytes);
+    std::string response_bytes = response.SerializeAsString();
+    pb::Response parsed_response;
+    parsed_response.ParseFromString(response_bytes);
+    benchmark::DoNotOptimize(parsed_response);
+  }
+}
+BENCHMARK(ProtobufOnly_RoundTrip);
+
 #ifdef BENCH_PROVIDER_demo
 void GrantRejected_LoadedSO(benchmark::State& s) { run(s, loaded_client(), request("../not-an-id"), false); }
 void GrantRejected_Linked(benchmark::State& s) { run(s, linked_client(), request("../not-an-id"), false); }
