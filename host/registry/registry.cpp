@@ -165,7 +165,7 @@ Result<void> Registry::delete_handler(std::string_view id) {
       [&](pqxx::work& txn) { txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)); });
   if (!deleted) return deleted.take_error();
   std::lock_guard lock(mutex_);
-  handlers_.erase(handlers_.find(id));
+  if (auto it = handlers_.find(id); it != handlers_.end()) handlers_.erase(it);  // a concurrent delete may have won
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.handler == id; });
   publish_locked();
   return {};
@@ -224,7 +224,7 @@ Result<void> Registry::delete_target_group(std::string_view id) {
   if (!deleted) return database_error(deleted.error(), "target group '" + std::string(id) + "'");
   if (*deleted == 0) return make_error("not_found", "target group '" + std::string(id) + "' does not exist");
   std::lock_guard lock(mutex_);
-  groups_.erase(groups_.find(id));
+  if (auto it = groups_.find(id); it != groups_.end()) groups_.erase(it);
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == id; });
   publish_locked();
   return {};
