@@ -3,7 +3,7 @@
 //
 // Grant of a target whose "name" is
 //   "boom"  misbehaves (the fixture's function: segfault, abort, hang, exit, leak, ...);
-//   "slow"  sleeps 300 ms, then grants (so a test can have a call in flight when another one crashes);
+//   "slow"  sleeps 2 s, then grants (so a test can have calls in flight when another one crashes);
 //   else    grants from memory, idempotently (already_exists on a repeated grant id).
 // Revoke and CheckHealth always work. Kind "Thing" with one property, "name".
 #pragma once
@@ -37,7 +37,7 @@ class Provider final : public gatehouse::Provider {
   gatehouse::GrantResult grant(const gatehouse::GrantRequest& request) override {
     const std::string& name = request.target.at("name");
     if (name == "boom") misbehave();
-    if (name == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (name == "slow") std::this_thread::sleep_for(std::chrono::seconds(2));
     std::lock_guard lock(mutex_);
     const bool added = granted_.insert(request.grant_id).second;
     return {.state = name, .message = "granted", .already_exists = !added};

@@ -85,7 +85,7 @@ TEST_CASE("every call in flight when the runner dies fails retryable, none hangs
       return grant(*p.client, thing_grant("slow-" + std::to_string(i), "slow"));
     }));
   }
-  std::this_thread::sleep_for(100ms);  // the slow grants are now inside the provider (they take 300 ms)
+  std::this_thread::sleep_for(300ms);  // the slow grants are now inside the provider (they take 2 s)
   auto crashed = grant(*p.client, thing_grant("g-boom", "boom"));
   REQUIRE_FALSE(crashed.ok());
   for (auto& f : slow) {
