@@ -296,35 +296,9 @@ bool RunnerProcess::send_frame(FrameKind kind, std::uint64_t request_id, std::ui
       self.write_cv_.notify_one();
     }
   } release{*this};
-  const std::size_t total = header.size() + payload.size();
-  std::size_t sent = 0;
-  while (sent < total) {
-    iovec parts[2];
-    int count = 0;
-    if (sent < header.size()) {
-      parts[count++] = {const_cast<char*>(header.data()) + sent, header.size() - sent};
-      if (!payload.empty()) parts[count++] = {const_cast<char*>(payload.data()), payload.size()};
-    } else {
-      const std::size_t done = sent - header.size();
-      parts[count++] = {const_cast<char*>(payload.data()) + done, payload.size() - done};
-    }
-    msghdr message{};
-    message.msg_iov = parts;
-    message.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (poll(&p, 1, poll_timeout(deadline)) == 0) return false;
-      continue;
-    }
-    return true;  // the runner is gone: the request fails with how it died
-  }
-  return true;
+  const auto outcome = send_frame_bytes(fd_, header, payload, [&] { return poll_timeout(deadline); });
+  // peer_gone counts as sent: the runner is gone and the request fails with how it died.
+  return outcome != SendOutcome::timed_out;
 }
 
 Result<std::string> RunnerProcess::request(FrameKind kind, std::uint64_t instance_id, std::string_view payload,

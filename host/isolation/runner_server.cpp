@@ -183,34 +183,9 @@ class Server {
     const EncodedHeader header = encode_header(kind, request.request_id, request.instance_id, payload.size());
     const int fd = socket_.native_handle();
     std::lock_guard lock(write_mutex_);
-    const std::size_t total = header.size() + payload.size();
-    std::size_t sent = 0;
-    while (sent < total) {
-      iovec parts[2];
-      int count = 0;
-      if (sent < header.size()) {
-        parts[count++] = {const_cast<char*>(header.data()) + sent, header.size() - sent};
-        if (!payload.empty()) parts[count++] = {const_cast<char*>(payload.data()), payload.size()};
-      } else {
-        const std::size_t done = sent - header.size();
-        parts[count++] = {const_cast<char*>(payload.data()) + done, payload.size() - done};
-      }
-      msghdr message{};
-      message.msg_iov = parts;
-      message.msg_iovlen = static_cast<std::size_t>(count);
-      const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<std::size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        // Asio made the socket non-blocking; wait for room.
-        pollfd p{fd, POLLOUT, 0};
-        (void)::poll(&p, 1, -1);
-      } else {
-        return;  // the host is gone; the read side sees EOF and ends the loop
-      }
-    }
+    // Asio made the socket non-blocking: wait for room as long as it takes. If the host is gone, the read
+    // side sees EOF and ends the loop.
+    (void)send_frame_bytes(fd, header, payload, [] { return -1; });
   }
 
   asio::io_context io_;

@@ -2,6 +2,10 @@
 
 #include <gatehouse/version.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 #include <vector>
 
@@ -190,6 +194,38 @@ Error decode_error(std::string_view payload) {
     }
   }
   return error;
+}
+
+SendOutcome send_frame_bytes(int fd, const EncodedHeader& header, std::string_view payload,
+                             const std::function<int()>& poll_timeout_ms) {
+  const std::size_t total = header.size() + payload.size();
+  std::size_t sent = 0;
+  while (sent < total) {
+    iovec parts[2];
+    int count = 0;
+    if (sent < header.size()) {
+      parts[count++] = {const_cast<char*>(header.data()) + sent, header.size() - sent};
+      if (!payload.empty()) parts[count++] = {const_cast<char*>(payload.data()), payload.size()};
+    } else {
+      const std::size_t done = sent - header.size();
+      parts[count++] = {const_cast<char*>(payload.data()) + done, payload.size() - done};
+    }
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, poll_timeout_ms()) == 0) return SendOutcome::timed_out;
+    } else {
+      return SendOutcome::peer_gone;
+    }
+  }
+  return SendOutcome::sent;
 }
 
 }  // namespace gatehouse::host::isolation

@@ -24,6 +24,7 @@
 #include "loader/provider_client.hpp"
 
 #include <array>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -65,6 +66,15 @@ using EncodedHeader = std::array<char, kFrameHeaderSize>;
 // Header bytes for a frame whose payload has `payload_size` bytes (the caller checked the cap).
 EncodedHeader encode_header(FrameKind kind, std::uint64_t request_id, std::uint64_t instance_id,
                             std::size_t payload_size);
+
+enum class SendOutcome { sent, timed_out, peer_gone };
+
+// Writes header + payload to a (possibly non-blocking) socket with sendmsg, resuming after partial writes
+// and EINTR, and waiting for room with poll: up to `poll_timeout_ms()` per wait (-1 waits forever; it is
+// asked again before each wait so a caller can count down to a deadline). timed_out when a wait ran out,
+// peer_gone when the other side closed. Callers serialise writers themselves.
+SendOutcome send_frame_bytes(int fd, const EncodedHeader& header, std::string_view payload,
+                             const std::function<int()>& poll_timeout_ms);
 
 // Decodes kFrameHeaderSize bytes. Error "protocol_violation" for a length below the header or above the cap.
 Result<FrameHeader> decode_header(const char* bytes);
