@@ -1,6 +1,6 @@
 #include "registry/provider_catalog.hpp"
 
-#include "loader/dll_loader.hpp"
+#include "isolation/provider_scan.hpp"
 
 #include <algorithm>
 
@@ -26,6 +26,11 @@ Result<void> ProviderCatalog::add(std::shared_ptr<ProviderModule> module) {
 }
 
 std::vector<Error> ProviderCatalog::scan(const std::vector<std::filesystem::path>& directories) {
+  return scan(directories, isolation::ScanOptions{});
+}
+
+std::vector<Error> ProviderCatalog::scan(const std::vector<std::filesystem::path>& directories,
+                                         const isolation::ScanOptions& options) {
   std::vector<Error> refused;
   for (const auto& dir : directories) {
     std::error_code ec;
@@ -39,7 +44,7 @@ std::vector<Error> ProviderCatalog::scan(const std::vector<std::filesystem::path
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      auto module = load_provider_in_process(file);
+      auto module = isolation::load_provider_scanned(file, options);
       if (!module) {
         refused.push_back(module.take_error());
         continue;

@@ -1,5 +1,8 @@
 #include "registry/registry.hpp"
 
+#include "isolation/isolated_module.hpp"
+#include "isolation/runner_location.hpp"
+#include "registry/runner_events.hpp"
 #include "routing/health_bitset.hpp"
 #include "routing/kind_compatibility.hpp"
 #include "schema/config_validation.hpp"
@@ -32,6 +35,22 @@ HealthStatus parse_status(const std::string& s) {
 
 }  // namespace
 
+const char* isolation_name(Isolation isolation) {
+  return isolation == Isolation::process ? "process" : "in_process";
+}
+
+std::optional<Isolation> parse_isolation(std::string_view text) {
+  if (text == "in_process") return Isolation::in_process;
+  if (text == "process") return Isolation::process;
+  return std::nullopt;
+}
+
+isolation::IsolationOptions default_isolation_options() {
+  isolation::IsolationOptions options;
+  options.call_timeout = kDefaultRunnerCallTimeout;
+  return options;
+}
+
 const char* health_status_name(HealthStatus status) {
   switch (status) {
     case HealthStatus::healthy: return "healthy";
@@ -41,11 +60,36 @@ const char* health_status_name(HealthStatus status) {
   return "unknown";
 }
 
-Registry::Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog)
-    : db_(db), catalog_(std::move(catalog)) {}
+Registry::Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog, RegistryOptions options)
+    : db_(db),
+      catalog_(std::move(catalog)),
+      options_(std::move(options)),
+      runner_events_(std::make_shared<RunnerEventQueue>()) {
+  // Runs on isolation threads: only post. The queue is shared with every supervisor (it outlives this registry
+  // if a runner does); the registry stops it before it goes, so no posted task ever reaches a dead registry.
+  options_.isolation.on_health = [events = runner_events_, this](const std::string& handler_id,
+                                                                 const isolation::RunnerHealth& health) {
+    events->post([this, handler_id, health] { apply_runner_health(handler_id, health); });
+  };
+}
+
+Registry::~Registry() {
+  runner_events_->stop();
+  // Runners are stopped (gracefully, bounded by their grace period) without the lock held.
+  std::map<std::string, Handler, std::less<>> handlers;
+  {
+    std::lock_guard lock(mutex_);
+    handlers.swap(handlers_);
+  }
+}
 
 Result<std::unique_ptr<Registry>> Registry::open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog) {
-  auto registry = std::make_unique<Registry>(db, std::move(catalog));
+  return open(db, std::move(catalog), RegistryOptions{});
+}
+
+Result<std::unique_ptr<Registry>> Registry::open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog,
+                                                 RegistryOptions options) {
+  auto registry = std::make_unique<Registry>(db, std::move(catalog), std::move(options));
   if (auto loaded = registry->load(); !loaded) return loaded.take_error();
   return registry;
 }
@@ -55,7 +99,7 @@ Result<void> Registry::load() {
     std::lock_guard lock(mutex_);
     for (const auto& row : txn.exec(
              "SELECT id, provider_publisher, provider_name, provider_version, config::text, health_status, "
-             "coalesce(health_reason, ''), extract(epoch from health_checked_at) FROM handlers ORDER BY id")) {
+             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation FROM handlers ORDER BY id")) {
       Handler h;
       h.info.id = row[0].as<std::string>();
       h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
@@ -63,6 +107,8 @@ Result<void> Registry::load() {
       h.info.health = parse_status(row[5].as<std::string>());
       h.info.health_reason = row[6].as<std::string>();
       h.info.health_checked_at = parse_epoch(row[7]);
+      // The column's CHECK admits only the two names.
+      h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
       instantiate_locked(h);
       handlers_.emplace(h.info.id, std::move(h));
     }
@@ -96,19 +142,50 @@ Result<void> Registry::load() {
 
 void Registry::instantiate_locked(Handler& h) {
   h.runtime = HandlerRuntime{h.info.id, catalog_->find(h.info.provider), nullptr, h.info.config, ""};
+  h.isolated.reset();
+  h.runner_down = false;
   if (!h.runtime.module) {
     h.runtime.instance_problem = "provider " + h.info.provider.text() + " is not loaded";
   } else if (auto resolved = resolve_secrets(h.runtime.module->schema(), h.info.config); !resolved) {
     h.runtime.instance_problem = resolved.error().describe();
-  } else if (auto client = h.runtime.module->create(*resolved, h.info.id); !client) {
-    h.runtime.instance_problem = client.error().describe();
   } else {
-    h.runtime.client = std::shared_ptr<ProviderClient>(std::move(*client));
+    create_client(h, *resolved);
   }
   if (!h.runtime.client) {
     h.info.health = HealthStatus::unhealthy;
     h.info.health_reason = h.runtime.instance_problem;
   }
+}
+
+void Registry::create_client(Handler& h, const json& resolved_config) {
+  if (h.info.isolation == Isolation::in_process) {
+    auto client = h.runtime.module->create(resolved_config, h.info.id);
+    if (!client) {
+      h.runtime.instance_problem = client.error().describe();
+    } else {
+      h.runtime.client = std::shared_ptr<ProviderClient>(std::move(*client));
+    }
+    return;
+  }
+  // The catalog's module was accepted by an out-of-process scan; its identity and schema describe the file. The
+  // instance itself lives in a runner of its own (one per handler), supervised, its health reported to us.
+  auto runner = isolation::find_runner(options_.isolation.runner_path);
+  if (!runner) {
+    h.runtime.instance_problem = runner.error().describe();
+    return;
+  }
+  const auto& loaded = *h.runtime.module;
+  auto module = std::make_shared<isolation::IsolatedModule>(loaded.identity(), loaded.schema(), loaded.path(),
+                                                            *runner, options_.isolation);
+  auto client = module->create(resolved_config, h.info.id);
+  if (!client) {
+    h.runtime.instance_problem = client.error().describe();
+    return;
+  }
+  std::shared_ptr<ProviderClient> shared = std::move(*client);
+  h.isolated = std::dynamic_pointer_cast<isolation::IsolatedClient>(shared);
+  h.runtime.module = std::move(module);
+  h.runtime.client = std::move(shared);
 }
 
 Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
@@ -134,7 +211,7 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   }
 
   Handler h;
-  h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked yet", std::nullopt};
+  h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked yet", std::nullopt, spec.isolation};
   {
     std::lock_guard lock(mutex_);
     if (handlers_.count(spec.id)) return make_error("already_exists", "handler '" + spec.id + "' already exists");
@@ -145,13 +222,20 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   }
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
     txn.exec_params("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
-                    "health_status, health_reason) VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6)",
-                    spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason);
+                    "health_status, health_reason, isolation) VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7)",
+                    spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason,
+                    std::string(isolation_name(spec.isolation)));
   });
-  if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");
-  std::lock_guard lock(mutex_);
+  if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");  // h's runner stops here
   HandlerInfo info = h.info;
-  handlers_.insert_or_assign(spec.id, std::move(h));
+  std::optional<Handler> replaced;  // a concurrent create of the same id lost the race in the database
+  std::lock_guard lock(mutex_);
+  if (auto it = handlers_.find(spec.id); it != handlers_.end()) {
+    replaced.emplace(std::move(it->second));
+    it->second = std::move(h);
+  } else {
+    handlers_.emplace(spec.id, std::move(h));
+  }
   publish_locked();
   return info;
 }
@@ -164,8 +248,12 @@ Result<void> Registry::delete_handler(std::string_view id) {
   auto deleted = db_.with_transaction(
       [&](pqxx::work& txn) { txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)); });
   if (!deleted) return deleted.take_error();
+  std::optional<Handler> removed;  // destroyed after the lock is released: stopping a runner takes a while
   std::lock_guard lock(mutex_);
-  if (auto it = handlers_.find(id); it != handlers_.end()) handlers_.erase(it);  // a concurrent delete may have won
+  if (auto it = handlers_.find(id); it != handlers_.end()) {  // a concurrent delete may have won
+    removed.emplace(std::move(it->second));
+    handlers_.erase(it);
+  }
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.handler == id; });
   publish_locked();
   return {};
@@ -345,7 +433,23 @@ std::vector<RouteInfo> Registry::routes() const {
   return routes_;
 }
 
-Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& reason) {
+Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& checked_reason) {
+  std::string reason = checked_reason;
+  if (healthy) {
+    // A check that passed just before its runner died must not bring the handler back while the runner is gone.
+    std::shared_ptr<isolation::IsolatedClient> isolated;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = handlers_.find(handler_id); it != handlers_.end()) isolated = it->second.isolated;
+    }
+    if (isolated) {
+      if (const auto runner = isolated->health(); !runner.healthy) {
+        healthy = false;
+        reason = runner.reason.empty() ? "provider runner is " + std::string(isolation::runner_state_name(runner.state))
+                                       : runner.reason;
+      }
+    }
+  }
   const std::string status = healthy ? "healthy" : "unhealthy";
   std::vector<RouteInfo> reevaluated;
   bool changed = false;
@@ -383,6 +487,43 @@ Result<void> Registry::record_health(std::string_view handler_id, bool healthy, 
   });
   return stored;
 }
+
+void Registry::apply_runner_health(const std::string& handler_id, const isolation::RunnerHealth& health) {
+  std::shared_ptr<isolation::IsolatedClient> isolated;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = handlers_.find(handler_id);
+    if (it == handlers_.end() || !it->second.isolated) return;  // deleted meanwhile
+    isolated = it->second.isolated;
+  }
+  const auto now = isolated->health();  // not under our lock: the supervisor has its own
+  bool record = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = handlers_.find(handler_id);
+    if (it == handlers_.end() || it->second.isolated != isolated) return;
+    auto& h = it->second;
+    if (!health.healthy) {
+      // A death already followed by a restart (reports from two threads may arrive out of order): stale.
+      const bool recovered = now.healthy && now.restarts > health.restarts;
+      if (!recovered && health.state != isolation::RunnerState::stopped) {
+        h.runner_down = true;
+        record = true;
+      }
+    } else if (h.runner_down) {
+      // Running again after a death: routable again at once. The provider's own verdict comes with the next
+      // scheduled check; a handler that was never checked stays 'unknown' (no runner_down before a death).
+      h.runner_down = false;
+      record = true;
+    }
+  }
+  if (!record) return;
+  if (auto recorded = record_health(handler_id, health.healthy, health.reason); !recorded) {
+    spdlog::warn("could not record the runner health of handler {}: {}", handler_id, recorded.error().message);
+  }
+}
+
+void Registry::drain_runner_events() { runner_events_->drain(); }
 
 void Registry::publish_locked() {
   std::vector<routing::Route> table_routes;

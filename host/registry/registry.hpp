@@ -10,11 +10,14 @@
 //   * a route is valid only when the handler's provider has the kind and its schema is compatible with the
 //     group's (routing/kind_compatibility.hpp); the reason is stored and shown when it is not. Validity is
 //     re-evaluated when a handler becomes healthy again (its provider may have changed);
-//   * a handler is routable only while healthy; a new handler is 'unknown' (not routable) until checked.
+//   * a handler is routable only while healthy; a new handler is 'unknown' (not routable) until checked;
+//   * a handler with `isolation: process` runs its provider in a supervised gatehouse-provider-runner
+//     (host/isolation): a runner death marks it unhealthy at once, its restart healthy again.
 #pragma once
 
 #include "common/result.hpp"
 #include "grants/control_plane_view.hpp"
+#include "isolation/isolation_options.hpp"
 #include "registry/provider_catalog.hpp"
 #include "registry/references.hpp"
 #include "store/database.hpp"
@@ -25,17 +28,31 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace gatehouse::host::isolation {
+class IsolatedClient;
+}
 
 namespace gatehouse::host::registry {
 
+class RunnerEventQueue;
+
 enum class HealthStatus { unknown, healthy, unhealthy };
 const char* health_status_name(HealthStatus status);
+
+// Where a handler's provider runs: loaded into this process, or in a supervised runner process of its own
+// (a crash there costs the runner, never the host). Stored as the text of isolation_name().
+enum class Isolation { in_process, process };
+const char* isolation_name(Isolation isolation);                   // "in_process" / "process"
+std::optional<Isolation> parse_isolation(std::string_view text);  // the inverse; nullopt for anything else
 
 struct HandlerSpec {
   std::string id;
   std::string provider;   // "publisher/name@version"
   nlohmann::json config;  // as the operator wrote it; secrets as env:/file: references
+  Isolation isolation = Isolation::in_process;
 };
 
 struct HandlerInfo {
@@ -45,6 +62,7 @@ struct HandlerInfo {
   HealthStatus health = HealthStatus::unknown;
   std::string health_reason;
   std::optional<std::chrono::system_clock::time_point> health_checked_at;
+  Isolation isolation = Isolation::in_process;
 };
 
 struct TargetGroupSpec {
@@ -85,11 +103,27 @@ struct HandlerRuntime {
   std::string instance_problem;            // why there is no client
 };
 
+// The runner call timeout of isolated handlers by default: below the grant engine's call timeout
+// (GrantEngineOptions::call_timeout, 10 s), so a hung runner is killed — and nothing comes back late — before
+// the engine abandons the call.
+inline constexpr std::chrono::milliseconds kDefaultRunnerCallTimeout{8'000};
+
+// IsolationOptions' defaults with call_timeout = kDefaultRunnerCallTimeout.
+isolation::IsolationOptions default_isolation_options();
+
+struct RegistryOptions {
+  // Runners of handlers with isolation: process (runner_path empty: find_runner(), isolation/runner_location.hpp).
+  // on_health is the registry's own: whatever is set here is replaced.
+  ::gatehouse::host::isolation::IsolationOptions isolation = default_isolation_options();
+};
+
 class Registry final : public grants::ControlPlaneView {
  public:
   // Reads handlers, target groups and routes from the store and creates handler instances. A handler whose
   // provider is missing or whose instance cannot be created is kept, unhealthy, with the reason.
   static Result<std::unique_ptr<Registry>> open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog);
+  static Result<std::unique_ptr<Registry>> open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog,
+                                                RegistryOptions options);
 
   Result<HandlerInfo> create_handler(const HandlerSpec& spec);
   Result<void> delete_handler(std::string_view id);
@@ -109,8 +143,12 @@ class Registry final : public grants::ControlPlaneView {
   std::vector<RouteInfo> routes() const;
 
   // Records a health check's outcome (persisted with its time). Publishes a new routing snapshot when the
-  // status changed, and re-evaluates the handler's routes when it became healthy.
+  // status changed, and re-evaluates the handler's routes when it became healthy. For an isolated handler whose
+  // runner is not running (restarting, down), `healthy` is overruled: unhealthy with the runner's reason.
   Result<void> record_health(std::string_view handler_id, bool healthy, const std::string& reason);
+
+  // Blocks until every runner health change reported so far has been recorded (tests, orderly shutdown).
+  void drain_runner_events();
 
   // grants::ControlPlaneView
   std::optional<grants::TargetGroupView> target_group(std::string_view id) const override;
@@ -120,22 +158,35 @@ class Registry final : public grants::ControlPlaneView {
   bool handler_healthy(std::string_view handler_id) const override;
   void report_handler_failure(std::string_view handler_id, const Error& error) const override;
 
-  Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog);
+  Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog, RegistryOptions options = {});
+  ~Registry() override;  // stops recording runner events, then stops isolated handlers' runners
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
 
  private:
   struct Handler {
     HandlerInfo info;
     HandlerRuntime runtime;
+    // The isolated client (also runtime.client) when isolation is process; null otherwise.
+    std::shared_ptr<isolation::IsolatedClient> isolated;
+    // The last runner report was a death: the next "running again" report brings the handler back.
+    bool runner_down = false;
   };
 
   Result<void> load();
   void instantiate_locked(Handler& handler);
+  void create_client(Handler& handler, const nlohmann::json& resolved_config);
+  void apply_runner_health(const std::string& handler_id, const isolation::RunnerHealth& health);
   RouteInfo evaluate_locked(RouteInfo route) const;
   Result<void> persist_route_validity(const RouteInfo& route);
   void publish_locked();
 
   store::Database& db_;
   std::shared_ptr<ProviderCatalog> catalog_;
+  RegistryOptions options_;
+  // Runner health reports arrive on supervisor threads; they are queued here and recorded on this queue's own
+  // thread, so no isolation thread ever waits on the registry's lock or the database.
+  std::shared_ptr<RunnerEventQueue> runner_events_;
   mutable std::mutex mutex_;
   std::map<std::string, Handler, std::less<>> handlers_;
   std::map<std::string, TargetGroupInfo, std::less<>> groups_;
