@@ -98,6 +98,9 @@ struct GrantEngineOptions {
   std::optional<std::chrono::seconds> activation_deadline;  // see CHOICES above
   // Called after each committed transition (not notes), on the engine's threads; must not throw or block long.
   std::function<void(const Transition&)> on_transition;
+  // Called when a Grant call failed in a retryable way (or timed out) and the router moves on to the next
+  // candidate (a failover), with the handler that failed. Same threading rules as on_transition.
+  std::function<void(const std::string& handler, const Error& error)> on_failover;
 };
 
 class GrantEngine {

@@ -498,6 +498,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       const Error e = make_error("deadline_exceeded", "the Grant call did not return within " +
                                                           std::to_string(opt.call_timeout.count()) + " ms");
       view.report_handler_failure(handler, e);
+      if (opt.on_failover) opt.on_failover(handler, e);
       failures.push_back(describe(handler, e));
       doubt_handler = handler;
       doubt_kind = kind;
@@ -540,6 +541,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     const Error& e = outcome->error();
     if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(handler, e);
     if (is_retryable(e)) {
+      if (opt.on_failover) opt.on_failover(handler, e);
       failures.push_back(describe(handler, e));
       plan.fail(true);
       continue;

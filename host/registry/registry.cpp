@@ -189,26 +189,9 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
 }
 
 Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
-  if (auto ok = check_object_id(spec.id, "id"); !ok) return ok.take_error();
-  auto ref = parse_provider_ref(spec.provider);
+  json config;
+  auto ref = check_handler_spec(spec, config);
   if (!ref) return ref.take_error();
-  auto module = catalog_->find(*ref);
-  if (!module) return make_error("not_found", "provider " + ref->text() + " is not loaded", {{"/provider", "not loaded"}});
-  const json config = spec.config.is_null() ? json::object() : spec.config;
-  if (auto valid = validate_config(module->schema(), config); !valid) {
-    Error e = valid.take_error();
-    for (auto& d : e.diagnostics) d.path = "/config" + d.path;
-    e.message = "handler '" + spec.id + "': " + e.message;
-    return e;
-  }
-  if (auto literal = literal_secret_fields(module->schema(), config); !literal.empty()) {
-    std::vector<Diagnostic> diagnostics;
-    for (const auto& f : literal) diagnostics.push_back({"/config/" + f, "secret given in clear; use env:NAME or file:PATH"});
-    return make_error("invalid_argument",
-                      "handler '" + spec.id + "': secret fields must be references (env:NAME or file:PATH) so the "
-                      "secret never reaches the database",
-                      std::move(diagnostics));
-  }
 
   Handler h;
   h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked yet", std::nullopt, spec.isolation};

@@ -126,12 +126,17 @@ class Registry final : public grants::ControlPlaneView {
                                                 RegistryOptions options);
 
   Result<HandlerInfo> create_handler(const HandlerSpec& spec);
+  // Replaces a handler's provider, config and isolation (validated as for create). The new instance is created
+  // first; the handler is 'unknown' until its next check, and its routes are re-evaluated.
+  Result<HandlerInfo> update_handler(const HandlerSpec& spec);
   Result<void> delete_handler(std::string_view id);
   std::vector<HandlerInfo> handlers() const;
   std::optional<HandlerInfo> handler(std::string_view id) const;
   std::optional<HandlerRuntime> runtime(std::string_view id) const;
 
   Result<TargetGroupInfo> create_target_group(const TargetGroupSpec& spec);
+  // A new maximum for requests made from now on.
+  Result<TargetGroupInfo> set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration);
   Result<void> delete_target_group(std::string_view id);
   std::vector<TargetGroupInfo> target_groups() const;
   std::optional<TargetGroupInfo> find_target_group(std::string_view id) const;
@@ -174,6 +179,9 @@ class Registry final : public grants::ControlPlaneView {
   };
 
   Result<void> load();
+  // Validates a handler spec (id, provider loaded, config against its schema, secrets as references) and
+  // returns the provider reference; `config` receives the config to store.
+  Result<ProviderRef> check_handler_spec(const HandlerSpec& spec, nlohmann::json& config) const;
   void instantiate_locked(Handler& handler);
   void create_client(Handler& handler, const nlohmann::json& resolved_config);
   void apply_runner_health(const std::string& handler_id, const isolation::RunnerHealth& health);

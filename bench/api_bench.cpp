@@ -1,0 +1,269 @@
+// API benchmark (bench/README.md "API"): the real gatehoused on the embedded default (its own PostgreSQL in a
+// temp directory, fsync on), the demo provider, and C concurrent keep-alive clients over loopback.
+//
+//   bench_api [--clients 1,4,16] [--seconds S] [--demo-dir DIR]
+//
+// Rows: GET /healthz (the transport floor: no token, no database), GET /v1/grants/{id} (authenticated, one
+// grant and its history read from PostgreSQL), POST /v1/grants (authenticated, validated, one durable insert
+// with its history row and audit rows; activation happens afterwards in the engine, not in the measurement).
+// For each: requests/s and latency percentiles of complete request/response exchanges.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "bench_api: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[32];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", digest[i]);
+    out += b;
+  }
+  return out;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// One keep-alive HTTP/1.1 connection; responses are read by Content-Length.
+class Connection {
+ public:
+  explicit Connection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect failed");
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~Connection() { ::close(fd_); }
+
+  // Returns the status; the body in `body`.
+  int exchange(const std::string& request, std::string* body = nullptr) {
+    for (std::size_t sent = 0; sent < request.size();) {
+      const auto n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) die("send failed");
+      sent += static_cast<std::size_t>(n);
+    }
+    std::string data;
+    std::size_t header_end = std::string::npos, need = 0;
+    char buffer[16384];
+    while (true) {
+      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) die("connection closed by gatehoused");
+      data.append(buffer, static_cast<std::size_t>(n));
+      if (header_end == std::string::npos) {
+        header_end = data.find("\r\n\r\n");
+        if (header_end == std::string::npos) continue;
+        const auto cl = data.find("Content-Length: ");
+        if (cl == std::string::npos || cl > header_end) die("response without Content-Length");
+        need = header_end + 4 + std::stoul(data.substr(cl + 16));
+      }
+      if (data.size() >= need) break;
+    }
+    if (body) *body = data.substr(header_end + 4);
+    return std::stoi(data.substr(9, 3));
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string request(const std::string& method, const std::string& target, const std::string& token,
+                    const std::string& body = "") {
+  std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!token.empty()) r += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty()) r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  return r + "\r\n" + body;
+}
+
+struct Row {
+  std::string name;
+  int clients = 0;
+  double seconds = 0;
+  std::vector<double> latencies_us;
+};
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+// Runs `make_request(client, i)` on `clients` connections for `seconds`.
+Row measure(const std::string& name, int port, int clients, double seconds,
+            const std::function<std::string(int, long)>& make_request, int expect) {
+  std::vector<std::vector<double>> per(static_cast<std::size_t>(clients));
+  std::atomic<bool> go{false}, stop{false};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      Connection conn(port);
+      while (!go) std::this_thread::yield();
+      for (long i = 0; !stop; ++i) {
+        const auto req = make_request(c, i);
+        const auto t0 = Clock::now();
+        std::string body;
+        const int status = conn.exchange(req, &body);
+        const auto t1 = Clock::now();
+        if (status != expect) die(name + ": HTTP " + std::to_string(status) + " " + body);
+        per[static_cast<std::size_t>(c)].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+      }
+    });
+  }
+  const auto start = Clock::now();
+  go = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  Row row{name, clients, std::chrono::duration<double>(Clock::now() - start).count(), {}};
+  for (auto& v : per) row.latencies_us.insert(row.latencies_us.end(), v.begin(), v.end());
+  return row;
+}
+
+std::vector<int> list_of(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoi(item));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> clients{1, 4, 16};
+  double seconds = 5;
+  std::string demo_dir;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--clients") clients = list_of(value);
+    else if (flag == "--seconds") seconds = std::stod(value);
+    else if (flag == "--demo-dir") demo_dir = value;
+    else die("unknown option " + flag);
+  }
+
+  char pattern[] = "/tmp/gatehouse-bench-api-XXXXXX";
+  if (!mkdtemp(pattern)) die("mkdtemp failed");
+  const fs::path dir = pattern;
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  const fs::path demo_state = demo_dir.empty() ? dir / "demo-state" : fs::path(demo_dir) / "gatehouse-bench-api-demo";
+  fs::create_directories(demo_state);
+  const int port = free_port();
+  const std::string token = "gh_bench_admin_token";
+  std::ofstream(dir / "gatehoused.yaml") << "listen: 127.0.0.1:" << port << "\ndata_dir: " << (dir / "data").string()
+                                         << "\nproviders:\n  search_paths: [" << fs::path(BENCH_DEMO_SO).parent_path().string()
+                                         << "]\nlogging:\n  level: warn\napi:\n  threads: 4\n  tokens:\n"
+                                         << "    - {name: bench, role: admin, sha256: " << sha256_hex(token) << "}\n";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("DEMO_TOKEN", "bench-demo-token", 1);
+    const std::string log = (dir / "gatehoused.log").string();
+    if (!freopen(log.c_str(), "w", stderr)) _exit(126);
+    execl(BENCH_GATEHOUSED, BENCH_GATEHOUSED, "--config", (dir / "gatehoused.yaml").c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait for readiness (the embedded cluster is initialised on first start).
+  bool ready = false;
+  for (int i = 0; i < 1200 && !ready; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int s = 0;
+    if (waitpid(pid, &s, WNOHANG) == pid) die("gatehoused exited; see " + (dir / "gatehoused.log").string());
+    try {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(fd);
+      if (up) ready = Connection(port).exchange(request("GET", "/readyz", "")) == 200;
+    } catch (...) {
+    }
+  }
+  if (!ready) die("gatehoused did not become ready");
+
+  Connection admin(port);
+  const std::string setup = R"({"handlers":[{"id":"demo","provider":"gatehouse/demo@1.0.0","config":{"state_dir":")" +
+                            demo_state.string() +
+                            R"(","token":"env:DEMO_TOKEN"}}],"target_groups":[{"id":"projects","kind":"gatehouse/demo@1.0.0/ProjectRole"}],"routes":[{"target_group":"projects","handler":"demo","priority":100}]})";
+  std::string body;
+  if (admin.exchange(request("POST", "/v1/apply", token, setup), &body) != 200) die("apply failed: " + body);
+  admin.exchange(request("POST", "/v1/handlers/demo/check", token, "{}"));
+  if (admin.exchange(request("POST", "/v1/grants", token,
+                             R"({"subject":"bench@example.com","target_group":"projects","target":{"project":"apollo","role":"viewer"},"duration":"8h"})"),
+                     &body) != 201)
+    die("grant request failed: " + body);
+  const auto id_at = body.find("\"id\":\"");
+  const std::string grant_id = body.substr(id_at + 6, 36);
+
+  std::printf("gatehoused API over loopback, %.0f s per row (embedded PostgreSQL, fsync on)\n", seconds);
+  std::printf("%-26s %8s %10s %9s %9s %9s\n", "request", "clients", "req/s", "p50 µs", "p90 µs", "p99 µs");
+  std::atomic<long> serial{0};
+  for (int c : clients) {
+    std::vector<Row> rows;
+    rows.push_back(measure("GET /healthz", port, c, seconds, [](int, long) { return request("GET", "/healthz", ""); }, 200));
+    rows.push_back(measure("GET /v1/grants/{id}", port, c, seconds,
+                           [&](int, long) { return request("GET", "/v1/grants/" + grant_id, token); }, 200));
+    rows.push_back(measure("POST /v1/grants", port, c, seconds,
+                           [&](int client, long) {
+                             // A distinct subject per request: each is a new access (no overlap shortcut).
+                             return request("POST", "/v1/grants", token,
+                                            R"({"subject":"user-)" + std::to_string(client) + "-" +
+                                                std::to_string(serial++) +
+                                                R"(@example.com","target_group":"projects","target":{"project":"apollo","role":"viewer"},"duration":"1h"})");
+                           },
+                           201));
+    for (auto& r : rows)
+      std::printf("%-26s %8d %10.0f %9.0f %9.0f %9.0f\n", r.name.c_str(), r.clients,
+                  static_cast<double>(r.latencies_us.size()) / r.seconds, percentile(r.latencies_us, 0.5),
+                  percentile(r.latencies_us, 0.9), percentile(r.latencies_us, 0.99));
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (!demo_dir.empty()) fs::remove_all(demo_state, ec);
+  return 0;
+}

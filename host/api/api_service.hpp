@@ -1,0 +1,63 @@
+// The HTTP JSON API, transport-free: HttpRequest in, HttpResponse out (http_server.hpp carries the bytes).
+// Versioned under /v1; /healthz and /readyz answer without a token, everything else needs a bearer token
+// whose role allows the call (auth/roles.hpp). Errors are {"error":{"code","message","details":[…]}} with the
+// status that fits (400 bad input, 401 no/invalid token, 403 role, 404, 405, 409 conflict, 503 database down).
+// Every mutating call is written to the audit log with its caller and outcome, refused ones included.
+//
+// ENDPOINTS (docs/api.md has bodies and examples)
+//   GET  /healthz  /readyz  /metrics
+//   GET  /v1/providers                      GET /v1/providers/{publisher}/{name}@{version}
+//   GET  /v1/handlers   POST /v1/handlers   GET|DELETE /v1/handlers/{id}   POST /v1/handlers/{id}/check
+//   GET  /v1/target-groups   POST /v1/target-groups   GET|DELETE /v1/target-groups/{id}
+//   GET  /v1/routes   POST /v1/routes   PATCH|DELETE /v1/routes/{group}/{handler}[/{kind}]
+//   GET  /v1/grants   POST /v1/grants   GET /v1/grants/{id}   POST /v1/grants/{id}/revoke
+//   GET  /v1/audit    POST /v1/apply[?dry_run=true]
+#pragma once
+
+#include "api/http_types.hpp"
+#include "api/metrics.hpp"
+#include "auth/tokens.hpp"
+#include "grants/grant_engine.hpp"
+#include "health/health_monitor.hpp"
+#include "registry/registry.hpp"
+#include "store/database.hpp"
+
+#include <functional>
+#include <memory>
+
+namespace gatehouse::host::api {
+
+struct ApiDependencies {
+  store::Database& db;
+  registry::Registry& registry;
+  registry::ProviderCatalog& catalog;
+  grants::GrantEngine& engine;
+  const auth::TokenVerifier& tokens;
+  Metrics& metrics;
+  health::HealthMonitor* health = nullptr;  // for POST /v1/handlers/{id}/check; null: 503
+  std::function<bool()> draining;          // true while shutting down: /readyz answers 503
+};
+
+class ApiService {
+ public:
+  explicit ApiService(ApiDependencies deps);
+  ~ApiService();
+
+  // Never throws: anything unexpected becomes a 500 with code "internal_error" (logged, not echoed).
+  HttpResponse handle(const HttpRequest& request);
+
+  // The route label a request counts under in metrics ("/v1/grants/{id}"), "unmatched" when none.
+  std::string route_label(const HttpRequest& request) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The HTTP status for an Error code (invalid_argument → 400, not_found → 404, …).
+int http_status_for(const std::string& code);
+HttpResponse error_response(const Error& error);
+HttpResponse json_response(int status, const nlohmann::json& body);
+
+}  // namespace gatehouse::host::api

@@ -1,0 +1,44 @@
+// `gatehouse apply`: makes handlers, target groups and routes what a declarative document says
+// (schemas/apply.v1.schema.json), idempotently. Objects the document does not name are left alone: deleting is
+// explicit (`gatehouse handler delete …`). The plan compares each object with what exists:
+//   create     it does not exist
+//   update     it exists and differs in what may change (handler provider/config/isolation, a group's maximum
+//              duration, a route's priority)
+//   unchanged  it exists as written
+// A change that cannot be made in place (a target group's kind, fixed at creation) is refused before
+// anything is changed. Applying runs the plan in order (handlers, groups, routes) and stops at the first
+// failure; the report says what was done and what was not.
+#pragma once
+
+#include "common/result.hpp"
+#include "registry/registry.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace gatehouse::host::api {
+
+struct PlannedChange {
+  std::string action;  // create | update | unchanged
+  std::string object;  // "handler/demo-a", "target_group/projects", "route/projects/demo-a/ProjectRole"
+  std::string detail;  // what differs, in words ("priority 50 → 100")
+  std::string result;  // after applying: "done", "failed: <message>", "not attempted"; "" in a dry run
+};
+
+struct ApplyReport {
+  bool dry_run = false;
+  bool failed = false;
+  std::optional<Error> failure;
+  std::vector<PlannedChange> changes;
+
+  std::size_t changed_count() const;
+  nlohmann::json to_json() const;
+};
+
+// Error invalid_argument (document faults with their paths) or failed_precondition (a change the registry
+// cannot make in place) before anything changed; otherwise the report (failed = true when a step failed).
+Result<ApplyReport> apply_document(registry::Registry& registry, registry::ProviderCatalog& catalog,
+                                   const nlohmann::json& document, bool dry_run);
+
+}  // namespace gatehouse::host::api

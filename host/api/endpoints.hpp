@@ -1,0 +1,58 @@
+// Private to host/api: one function per endpoint, grouped by file (control_plane_endpoints.cpp,
+// grant_endpoints.cpp, operations_endpoints.cpp). api_service.cpp matches the route, authenticates,
+// authorizes and audits; an endpoint only does its job and says what it touched (for the audit log).
+#pragma once
+
+#include "api/api_service.hpp"
+#include "api/request_parsing.hpp"
+
+#include <string>
+#include <vector>
+
+namespace gatehouse::host::api::detail {
+
+struct Call {
+  const HttpRequest& request;
+  RequestTarget target;
+  auth::Principal principal;
+  std::vector<std::string> params;  // the {placeholders} of the matched route, in order
+  std::string audit_object;         // what a mutating call touched ("handler/demo-a"); set by the endpoint
+  nlohmann::json audit_details = nlohmann::json::object();
+};
+
+using Endpoint = HttpResponse (*)(ApiDependencies&, Call&);
+
+// Parses the body as a JSON object or returns the 400 to send.
+Result<nlohmann::json> body_of(const Call& call);
+
+// Control plane (control_plane_endpoints.cpp).
+HttpResponse list_providers(ApiDependencies&, Call&);
+HttpResponse show_provider(ApiDependencies&, Call&);
+HttpResponse list_handlers(ApiDependencies&, Call&);
+HttpResponse show_handler(ApiDependencies&, Call&);
+HttpResponse create_handler(ApiDependencies&, Call&);
+HttpResponse delete_handler(ApiDependencies&, Call&);
+HttpResponse check_handler(ApiDependencies&, Call&);
+HttpResponse list_target_groups(ApiDependencies&, Call&);
+HttpResponse show_target_group(ApiDependencies&, Call&);
+HttpResponse create_target_group(ApiDependencies&, Call&);
+HttpResponse delete_target_group(ApiDependencies&, Call&);
+HttpResponse list_routes(ApiDependencies&, Call&);
+HttpResponse create_route(ApiDependencies&, Call&);
+HttpResponse set_route_priority(ApiDependencies&, Call&);
+HttpResponse delete_route(ApiDependencies&, Call&);
+HttpResponse apply(ApiDependencies&, Call&);
+
+// Grants (grant_endpoints.cpp).
+HttpResponse list_grants(ApiDependencies&, Call&);
+HttpResponse show_grant(ApiDependencies&, Call&);
+HttpResponse request_grant(ApiDependencies&, Call&);
+HttpResponse revoke_grant(ApiDependencies&, Call&);
+
+// Operations (operations_endpoints.cpp).
+HttpResponse healthz(ApiDependencies&, Call&);
+HttpResponse readyz(ApiDependencies&, Call&);
+HttpResponse metrics(ApiDependencies&, Call&);
+HttpResponse list_audit(ApiDependencies&, Call&);
+
+}  // namespace gatehouse::host::api::detail

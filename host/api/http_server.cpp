@@ -1,0 +1,235 @@
+#include "api/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace gatehouse::host::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string error_body(const char* code, const std::string& message) {
+  // Hand-written JSON: the transport does not depend on the API's JSON library, and these texts are fixed.
+  return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message + "\",\"details\":[]}}\n";
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  Handler handler;
+  Observer observer;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  std::mutex mutex;
+  std::condition_variable idle;
+  bool stopped = false;
+
+  void accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  void start() { read(true); }
+
+ private:
+  void read(bool first) {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    // A keep-alive connection may wait longer for its next request than a request may take to arrive.
+    stream_.expires_after(first ? server_.options.read_timeout : server_.options.idle_timeout);
+    started_reading_ = false;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec, buffer_.size() > 0);
+    started_reading_ = true;
+    stream_.expires_after(server_.options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read_error(beast::error_code ec, bool partial) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+      return close();
+    if (ec == beast::error::timeout) {
+      if (partial || started_reading_) return fail(408, "timeout", "the request was not received in time");
+      return close();  // an idle keep-alive connection: just close it
+    }
+    if (ec == http::error::body_limit)
+      return fail(413, "payload_too_large",
+                  "the request body is larger than " + std::to_string(server_.options.max_body_bytes) + " bytes");
+    if (ec == http::error::header_limit) return fail(431, "headers_too_large", "the request headers are too large");
+    return fail(400, "bad_request", "the request is not valid HTTP/1.1");
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return on_read_error(ec, true);
+    auto message = parser_->release();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.authorization = std::string(message[http::field::authorization]);
+    request.content_type = std::string(message[http::field::content_type]);
+    request.body = std::move(message.body());
+    request.remote = remote_;
+    keep_alive_ = message.keep_alive() && !server_.stopping;
+    version_ = message.version();
+
+    ++server_.in_flight;
+    const auto started = std::chrono::steady_clock::now();
+    HttpResponse response;
+    try {
+      response = server_.handler(request);
+    } catch (...) {
+      response = HttpResponse{500, error_body("internal_error", "the server failed to handle the request"), "application/json", {}};
+    }
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    if (server_.observer) {
+      try {
+        server_.observer(request, response.status, elapsed);
+      } catch (...) {
+      }
+    }
+    write(std::move(response));
+    if (--server_.in_flight == 0) server_.idle.notify_all();
+  }
+
+  void fail(int status, const char* code, const std::string& message) {
+    keep_alive_ = false;
+    write(HttpResponse{status, error_body(code, message), "application/json", {}});
+  }
+
+  void write(HttpResponse response) {
+    auto out = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version_);
+    out->set(http::field::server, "gatehoused");
+    out->set(http::field::content_type, response.content_type);
+    out->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : response.headers) out->set(name, value);
+    out->body() = std::move(response.body);
+    out->keep_alive(keep_alive_);
+    out->prepare_payload();
+    stream_.expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+      if (ec || !self->keep_alive_) return self->close();
+      self->read(false);
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  bool keep_alive_ = false;
+  bool started_reading_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping) return;
+      spdlog::warn("API accept failed: {}", ec.message());
+    } else {
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    if (!stopping) accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, Handler handler,
+                                                      Observer observer) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  impl->observer = std::move(observer);
+  const std::string where = options.address + ":" + std::to_string(options.port);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec)
+    return make_error("listen_failed", "cannot listen on " + where + ": '" + options.address +
+                                           "' is not an IP address (use e.g. 127.0.0.1 or ::1)");
+  const tcp::endpoint endpoint(address, options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("listen_failed", "cannot listen on " + where + ": " + ec.message());
+  impl->accept();
+  const std::size_t n = std::max<std::size_t>(1, options.threads);
+  for (std::size_t i = 0; i < n; ++i) impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+unsigned short HttpServer::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string HttpServer::address() const {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  const auto host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(endpoint.port());
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stopping = true;
+  asio::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->idle.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
+  }
+  impl_->io.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+}
+
+}  // namespace gatehouse::host::api

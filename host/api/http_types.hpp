@@ -1,0 +1,27 @@
+// An HTTP exchange as the API service sees it: plain values, no Beast. The transport (http_server) fills a
+// request and writes the response; the service and its tests never touch sockets.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gatehouse::host::api {
+
+struct HttpRequest {
+  std::string method;         // "GET", "POST", …
+  std::string target;         // path and query, as received ("/v1/grants?status=active")
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string content_type;
+  std::string body;
+  std::string remote;  // peer address, for logs
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+}  // namespace gatehouse::host::api

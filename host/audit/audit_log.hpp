@@ -1,0 +1,45 @@
+// The audit log (table audit_log): every mutating API call is recorded by the API with its caller, and every
+// grant transition by a trigger on grant_history (migration 0005). Details never hold secrets: callers pass
+// ids, reasons and error codes, never configs.
+#pragma once
+
+#include "common/result.hpp"
+#include "store/database.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gatehouse::host::audit {
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::chrono::system_clock::time_point at;
+  std::string actor;    // token name, or "engine:<id>" for grant transitions
+  std::string action;   // "handler.create", "grant.request", "grant.active", …
+  std::string object;   // "handler/demo-a", "grant/<uuid>", …
+  std::string outcome;  // "ok", "failed", or the error code of a refused call
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct AuditFilter {
+  std::optional<std::string> actor;
+  std::optional<std::string> action;  // exact, or a prefix ending in '.' ("grant.")
+  std::optional<std::string> object;
+  std::optional<std::chrono::system_clock::time_point> since;
+  std::optional<std::int64_t> before_id;  // paging: entries older than this id
+  std::size_t limit = 100;
+};
+
+Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
+                    const std::string& object, const std::string& outcome,
+                    const nlohmann::json& details = nlohmann::json::object());
+
+// Newest first.
+Result<std::vector<AuditEntry>> list(store::Database& db, const AuditFilter& filter);
+
+}  // namespace gatehouse::host::audit

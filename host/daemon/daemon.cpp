@@ -1,0 +1,190 @@
+#include "daemon/daemon.hpp"
+
+#include "api/api_service.hpp"
+#include "api/http_server.hpp"
+#include "grants/grant_engine.hpp"
+#include "health/health_monitor.hpp"
+#include "registry/registry.hpp"
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
+
+#include <gatehouse/version.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+namespace gatehouse::host::daemon {
+namespace {
+
+int fail(const std::string& what, const Error& error) {
+  spdlog::critical("{}: {}", what, error.describe());
+  return 1;
+}
+
+// The grant engine learns about health and route changes by watching the registry's published snapshot:
+// a new snapshot makes waiting grants due at once instead of at their next backoff.
+class RoutingWatcher {
+ public:
+  RoutingWatcher(registry::Registry& registry, grants::GrantEngine& engine) : registry_(registry), engine_(engine) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~RoutingWatcher() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    auto last = registry_.routing();
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      auto now = registry_.routing();
+      if (now.table != last.table || now.health != last.health) {
+        last = now;
+        if (auto r = engine_.routing_changed(); !r) spdlog::warn("waking pending grants failed: {}", r.error().message);
+      }
+    }
+  }
+
+  registry::Registry& registry_;
+  grants::GrantEngine& engine_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "gatehoused";
+  std::string out(name);
+  for (char& c : out)
+    if (c == '/') c = '-';
+  return out;
+}
+
+}  // namespace
+
+int serve(const DaemonConfig& config, const std::string& connection, const sigset_t& signals);
+
+int run_daemon(const DaemonConfig& config) {
+  // Signals are taken synchronously by this thread (sigwait): block them before any thread starts, so every
+  // thread inherits the mask and none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("gatehoused {} starting", GATEHOUSE_FRAMEWORK_VERSION);
+
+  std::unique_ptr<store::EmbeddedPostgres> embedded;
+  std::string connection;
+  if (config.database_url) {
+    connection = *config.database_url;
+    spdlog::info("database: the configured PostgreSQL (database.url)");
+  } else {
+    store::EmbeddedPostgresOptions options;
+    options.data_dir = config.data_dir / "postgres";
+    auto started = store::EmbeddedPostgres::start(options);
+    if (!started) return fail("cannot start the embedded PostgreSQL", started.error());
+    embedded = std::move(*started);
+    for (const auto& note : embedded->notes()) spdlog::info("embedded PostgreSQL: {}", note);
+    spdlog::info("database: embedded PostgreSQL in {} (unix socket only)", embedded->data_dir().string());
+    connection = embedded->connection_string();
+  }
+
+  const int code = serve(config, connection, signals);
+  if (embedded) {
+    if (auto stopped = embedded->stop(); !stopped) spdlog::error("stopping the embedded PostgreSQL: {}", stopped.error().message);
+  }
+  spdlog::info("gatehoused stopped");
+  return code;
+}
+
+// Everything that uses the database, in a scope that ends before the embedded database stops.
+int serve(const DaemonConfig& config, const std::string& connection, const sigset_t& signals) {
+  store::DatabaseOptions db_options;
+  db_options.max_connections = std::max(config.database_max_connections, config.grant_workers + config.api_threads + 4);
+  store::Database db(connection, db_options);
+  if (auto ping = db.ping(); !ping) return fail("cannot reach the database", ping.error());
+  if (auto migrated = store::migrate(db); !migrated) return fail("cannot migrate the database", migrated.error());
+
+  auto catalog = std::make_shared<registry::ProviderCatalog>();
+  for (const auto& refusal : catalog->scan(config.provider_paths)) spdlog::warn("{}", refusal.describe());
+  for (const auto& module : catalog->list())
+    spdlog::info("provider {} loaded from {}", module->identity().reference(), module->path());
+  if (catalog->list().empty()) {
+    std::string where;
+    for (const auto& p : config.provider_paths) where += (where.empty() ? "" : ", ") + p.string();
+    spdlog::warn("no provider loaded from the search paths ({})", where);
+  }
+  if (auto recorded = catalog->record(db); !recorded) return fail("cannot record providers", recorded.error());
+
+  auto opened = registry::Registry::open(db, catalog);
+  if (!opened) return fail("cannot load handlers, target groups and routes", opened.error());
+  auto& registry = **opened;
+
+  api::Metrics metrics;
+  grants::GrantEngineOptions engine_options;
+  engine_options.engine_id = config.engine_id.empty() ? host_name() : config.engine_id;
+  engine_options.workers = config.grant_workers;
+  engine_options.call_timeout = config.call_timeout;
+  engine_options.on_transition = [&metrics](const grants::Transition& t) {
+    metrics.count_transition(std::string(grants::to_string(t.to)));
+    spdlog::info("grant {} {} → {}: {}", t.grant_id, t.from ? std::string(grants::to_string(*t.from)) : "new",
+                 grants::to_string(t.to), t.reason);
+  };
+  engine_options.on_failover = [&metrics](const std::string& handler, const Error& error) {
+    metrics.count_failover(handler);
+    spdlog::warn("handler {} failed a Grant ({}); failing over", handler, error.code);
+  };
+  grants::GrantEngine engine(db, registry, engine_options);
+
+  health::HealthOptions health_options;
+  health_options.interval = config.health_interval;
+  health_options.timeout = config.health_timeout;
+  health::HealthMonitor monitor(registry, health_options);
+
+  const auth::TokenVerifier tokens(config.tokens);
+  if (tokens.size() == 0)
+    spdlog::warn("no API tokens are configured (api.tokens): every API call but /healthz and /readyz is refused");
+  std::atomic<bool> draining{false};
+  api::ApiService service({db, registry, *catalog, engine, tokens, metrics, &monitor, [&draining] { return draining.load(); }});
+
+  api::HttpServerOptions http;
+  http.address = config.listen_host;
+  http.port = config.listen_port;
+  http.threads = config.api_threads;
+  http.max_body_bytes = config.max_body_bytes;
+  http.read_timeout = config.read_timeout;
+  http.write_timeout = config.write_timeout;
+  auto server = api::HttpServer::start(
+      http, [&service](const api::HttpRequest& r) { return service.handle(r); },
+      [&service, &metrics](const api::HttpRequest& r, int status, std::chrono::duration<double> elapsed) {
+        metrics.observe_request(service.route_label(r), r.method, status, elapsed);
+        spdlog::debug("{} {} {} → {} in {:.1f} ms", r.remote, r.method, r.target, status, elapsed.count() * 1000);
+      });
+  if (!server) return fail("cannot start the API", server.error());
+
+  monitor.start();
+  engine.start();
+  std::optional<RoutingWatcher> watcher;
+  watcher.emplace(registry, engine);
+  spdlog::info("gatehoused ready: API on http://{} ({} handlers, {} target groups, {} routes)",
+               (*server)->address(), registry.handlers().size(), registry.target_groups().size(), registry.routes().size());
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}: shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  draining = true;
+  (*server)->stop(std::chrono::seconds(10));
+  watcher.reset();
+  engine.stop();
+  monitor.stop();
+  return 0;
+}
+
+}  // namespace gatehouse::host::daemon
