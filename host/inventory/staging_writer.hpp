@@ -1,0 +1,82 @@
+// Writes one connection's share of a sync run: rows are streamed with COPY (pqxx::stream_to) into a
+// session-local staging table and, every batch, merged into `resources` by (handler_id, type, id) and
+// committed together with the run's progress counters. Memory holds no rows: each row goes to the COPY
+// stream as it is appended.
+//
+// The merge writes a row only when it is new or its name, data, relations or loader changed. Keys of
+// loaders that already had rows when the run began are also recorded in the run's seen table, which the
+// end of the run uses to find stale rows.
+#pragma once
+
+#include "common/result.hpp"
+#include "inventory/resource_rows.hpp"
+#include "store/database.hpp"
+
+#include <gatehouse/provider/v1/provider.pb.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace gatehouse::host::inventory {
+
+struct LoaderCounts {
+  std::int64_t pages = 0;
+  std::int64_t seen = 0;
+  std::int64_t written = 0;
+  std::int64_t rejected = 0;
+};
+
+// A PostgreSQL text[] literal ({"a","b"}) for a $n::text[] parameter: values stay parameters, never SQL.
+std::string text_array(const std::set<std::string>& items);
+
+class StagingWriter {
+ public:
+  // `seen_table`: the run's seen table (already quoted), empty when no loader needs one;
+  // `tracked`: the loaders whose keys go there.
+  StagingWriter(store::Database& db, std::string handler_id, std::int64_t run_id, std::string seen_table,
+                std::set<std::string> tracked);
+  ~StagingWriter();
+  StagingWriter(const StagingWriter&) = delete;
+  StagingWriter& operator=(const StagingWriter&) = delete;
+
+  // Streams one accepted resource into the open batch (opening one when needed).
+  Result<void> append(const std::string& loader, const ::gatehouse::provider::v1::Resource& resource,
+                      const StagingRow& row);
+  // Counts a page (and its rejected resources) into the open batch's progress.
+  void count_page(const std::string& loader, std::int64_t rejected);
+
+  std::size_t staged_rows() const { return staged_; }
+  bool batch_open() const { return txn_ != nullptr; }
+  std::chrono::steady_clock::time_point batch_started() const { return batch_started_; }
+  // Loaders with rows or pages in the open batch: what a failed flush loses.
+  std::set<std::string> batch_loaders() const;
+
+  // Merges the open batch and commits it with the progress counters. Returns the batch's counts per loader.
+  // On an Error the batch is rolled back (and lost); the writer is ready for the next one.
+  Result<std::map<std::string, LoaderCounts>> flush();
+  // Rolls the open batch back (cancellation).
+  void discard();
+
+ private:
+  Result<void> begin();
+  void reset(bool connection_broken);
+
+  store::Database& db_;
+  std::string handler_id_;
+  std::int64_t run_id_;
+  std::string seen_table_;
+  std::set<std::string> tracked_;
+  std::optional<store::ConnectionLease> lease_;
+  std::unique_ptr<pqxx::work> txn_;
+  std::unique_ptr<pqxx::stream_to> stream_;
+  std::map<std::string, LoaderCounts> counts_;
+  std::size_t staged_ = 0;
+  std::chrono::steady_clock::time_point batch_started_{};
+};
+
+}  // namespace gatehouse::host::inventory
