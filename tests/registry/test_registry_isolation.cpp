@@ -166,6 +166,7 @@ TEST_CASE("a handler with isolation: process is persisted, checked, grants, and 
     const pid_t next = runner_pid(*f.registry, "demo-p");
     CHECK(next != victim);
     victim = next;
+    f.registry->drain_runner_events();  // the report is persisted after it is visible in memory
     auto stored = f.db.with_transaction([](pqxx::work& txn) {
       return txn.exec("SELECT health_status FROM handlers WHERE id = 'demo-p'")[0][0].as<std::string>();
     });
