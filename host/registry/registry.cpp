@@ -417,6 +417,7 @@ std::vector<RouteInfo> Registry::routes() const {
 }
 
 Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& checked_reason) {
+  std::lock_guard writing(health_write_mutex_);
   std::string reason = checked_reason;
   if (healthy) {
     // A check that passed just before its runner died must not bring the handler back while the runner is gone.

@@ -196,6 +196,10 @@ class Registry final : public grants::ControlPlaneView {
   // thread, so no isolation thread ever waits on the registry's lock or the database.
   std::shared_ptr<RunnerEventQueue> runner_events_;
   mutable std::mutex mutex_;
+  // Serializes record_health (memory update + database write) so that concurrent recorders — the health monitor,
+  // runner reports, the engine's failure reports — leave the database saying what memory says. Never taken
+  // with mutex_ held.
+  std::mutex health_write_mutex_;
   std::map<std::string, Handler, std::less<>> handlers_;
   std::map<std::string, TargetGroupInfo, std::less<>> groups_;
   std::vector<RouteInfo> routes_;
