@@ -2,14 +2,18 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/table.hpp"
-#include "loader/dll_loader.hpp"
+#include "isolation/provider_scan.hpp"
 #include "schema/config_file.hpp"
 #include "schema/config_validation.hpp"
 #include "schema/secrets.hpp"
 
 #include <gatehouse/abi.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <ostream>
 
 namespace gatehouse::cli {
@@ -18,9 +22,40 @@ namespace {
 using nlohmann::json;
 using host::Error;
 
+namespace fs = std::filesystem;
+
 int report(const Error& error, std::ostream& err) {
   err << "error: " << error.describe() << '\n';
+  // No runner to scan with is a broken installation, not a verdict on the provider.
+  if (error.code.rfind("runner_", 0) == 0) return kExitFailure;
   return kExitRefused;
+}
+
+// Where the CLI remembers provider files it scanned and accepted: $XDG_CACHE_HOME/gatehouse (an absolute path,
+// as the XDG spec requires), else ~/.cache/gatehouse. Empty — scan every time — when neither is set or the
+// directory cannot be written, so an unwritable home never turns into an error or a warning.
+fs::path scan_cache_file() {
+  fs::path dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    dir = fs::path(xdg) / "gatehouse";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+    dir = fs::path(home) / ".cache" / "gatehouse";
+  } else {
+    return {};
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || ::access(dir.c_str(), W_OK) != 0) return {};
+  return dir / "provider-scan-cache.json";
+}
+
+// The offline verbs load the provider into this process, so the file is first loaded and described by a
+// gatehouse-provider-runner: one that crashes, aborts, exits or hangs while loading is refused with that
+// reason and never touches the CLI. The runner is found next to this executable or in ../libexec/gatehouse.
+host::Result<std::shared_ptr<host::ProviderModule>> load_provider(const std::string& path) {
+  host::ScanOptions options;
+  options.cache_file = scan_cache_file();
+  return host::load_provider_scanned(path, options);
 }
 
 std::string text_of(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
@@ -105,7 +140,7 @@ void print_targets(const json& targets, std::ostream& out) {
 }  // namespace
 
 int provider_inspect(const std::string& path, OutputFormat format, std::ostream& out, std::ostream& err) {
-  auto module = host::load_provider_in_process(path);
+  auto module = load_provider(path);
   if (!module) return report(module.error(), err);
   const auto& provider = **module;
   const json& schema = provider.schema();
@@ -131,7 +166,7 @@ int provider_inspect(const std::string& path, OutputFormat format, std::ostream&
 
 int provider_validate_config(const std::string& path, const std::string& config_path, OutputFormat format,
                              std::ostream& out, std::ostream& err) {
-  auto module = host::load_provider_in_process(path);
+  auto module = load_provider(path);
   if (!module) return report(module.error(), err);
   const auto& provider = **module;
   const std::string reference = provider.identity().reference();

@@ -1,4 +1,5 @@
-// Offline provider verbs: they load the .so in this process and never talk to a daemon.
+// Offline provider verbs: they load the .so in this process (after a gatehouse-provider-runner has loaded and
+// described it without harm, see isolation/provider_scan.hpp) and never talk to a daemon.
 #pragma once
 
 #include <iosfwd>

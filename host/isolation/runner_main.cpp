@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
   watch_for_orphaning(fd);
 
   auto module = load_provider_in_process(args.provider);
-  if (!module) spdlog::warn("{}", module.error().message);
+  // The refusal travels to the host in the reply to its describe, and the host reports it; a warning here would
+  // print it twice on the stderr both share (the CLI's offline verbs print "error: ..." as their first line).
+  if (!module) spdlog::debug("{}", module.error().message);
   return isolation::serve(fd, std::move(module), args.threads);
 }
