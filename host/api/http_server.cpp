@@ -47,7 +47,8 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), timer_(stream_.get_executor()), server_(server) {
     beast::error_code ec;
     const auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -61,7 +62,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     // A keep-alive connection may wait longer for its next request than a request may take to arrive.
-    stream_.expires_after(first ? server_.options.read_timeout : server_.options.idle_timeout);
+    arm_read_timer(first ? server_.options.read_timeout : server_.options.idle_timeout);
     started_reading_ = false;
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -70,18 +71,33 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec, buffer_.size() > 0);
     started_reading_ = true;
-    stream_.expires_after(server_.options.read_timeout);
+    arm_read_timer(server_.options.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
+  // Reads are timed by our own timer rather than the stream's: a stream that times out closes its socket, and a
+  // client that sent half a request deserves to hear why it is being dropped (408).
+  void arm_read_timer(std::chrono::seconds timeout) {
+    timed_out_ = false;
+    stream_.expires_never();  // the write timeout of the previous response must not cut this read short
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the read finished in time
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
   void on_read_error(beast::error_code ec, bool partial) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
-      return close();
-    if (ec == beast::error::timeout) {
+    timer_.cancel();
+    if (timed_out_ && ec == asio::error::operation_aborted) {
       if (partial || started_reading_) return fail(408, "timeout", "the request was not received in time");
       return close();  // an idle keep-alive connection: just close it
     }
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+      return close();
     if (ec == http::error::body_limit)
       return fail(413, "payload_too_large",
                   "the request body is larger than " + std::to_string(server_.options.max_body_bytes) + " bytes");
@@ -91,6 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (ec) return on_read_error(ec, true);
+    timer_.cancel();
     auto message = parser_->release();
     HttpRequest request;
     request.method = std::string(message.method_string());
@@ -149,6 +166,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer timer_;
+  bool timed_out_ = false;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -78,7 +78,7 @@ int run(int argc, char** argv) {
                          "loaders, target kinds; --output json prints its schema); a reference (gatehouse/demo@1.0.0) "
                          "is asked of gatehoused",
                          o);
-  inspect->add_option("provider", provider_path, "Path to a provider .so, or a reference publisher/name@version")->required();
+  inspect->add_option("path", provider_path, "Path to a provider .so, or a reference publisher/name@version")->required();
   on(inspect, [&] {
     if (std::filesystem::exists(provider_path) || provider_path.ends_with(".so"))
       return provider_inspect(provider_path, o.format, std::cout, std::cerr);

@@ -12,7 +12,9 @@
 #include <gatehouse/version.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <csignal>
 #include <thread>
 
@@ -112,8 +114,14 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   if (auto ping = db.ping(); !ping) return fail("cannot reach the database", ping.error());
   if (auto migrated = store::migrate(db); !migrated) return fail("cannot migrate the database", migrated.error());
 
+  // Every provider file is first loaded in a throwaway runner process (a file that crashes or hangs while
+  // loading is refused without harming us); files accepted before and unchanged since are remembered here.
+  isolation::ScanOptions scan;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (!ec) scan.cache_file = config.data_dir / "provider-scan-cache.json";
   auto catalog = std::make_shared<registry::ProviderCatalog>();
-  for (const auto& refusal : catalog->scan(config.provider_paths)) spdlog::warn("{}", refusal.describe());
+  for (const auto& refusal : catalog->scan(config.provider_paths, scan)) spdlog::warn("{}", refusal.describe());
   for (const auto& module : catalog->list())
     spdlog::info("provider {} loaded from {}", module->identity().reference(), module->path());
   if (catalog->list().empty()) {
@@ -123,7 +131,12 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   }
   if (auto recorded = catalog->record(db); !recorded) return fail("cannot record providers", recorded.error());
 
-  auto opened = registry::Registry::open(db, catalog);
+  // Isolated handlers' runners time out before the grant engine gives up on a call, so a hung runner is killed
+  // and nothing it did can come back after the engine moved on.
+  registry::RegistryOptions registry_options;
+  registry_options.isolation.call_timeout =
+      std::min<std::chrono::milliseconds>(registry::kDefaultRunnerCallTimeout, config.call_timeout * 8 / 10);
+  auto opened = registry::Registry::open(db, catalog, registry_options);
   if (!opened) return fail("cannot load handlers, target groups and routes", opened.error());
   auto& registry = **opened;
 

@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
       "/var/lib/gatehouse, no tokens).\n\nExit codes: 0 stopped cleanly, 1 could not start, 2 usage error, 3 invalid config.");
   std::string config_path;
   app.add_option("-c,--config", config_path, "Config file (YAML or JSON), see schemas/gatehoused.schema.json");
+  app.fallthrough();  // `gatehoused check-config --config FILE` reads as naturally as `--config FILE check-config`
 
   auto* check = app.add_subcommand("check-config", "Validate the config file and exit (every fault with its path)");
   auto* schema = app.add_subcommand("config-schema", "Print the JSON Schema of the config file");

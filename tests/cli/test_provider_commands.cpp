@@ -15,7 +15,8 @@ using gatehouse::test::TempDir;
 TEST_CASE("gatehouse --help documents the exit codes", "[cli]") {
   auto help = run_process({cli_path(), "--help"});
   CHECK(help.exit_code == 0);
-  CHECK_THAT(help.out, Catch::Contains("Exit codes") && Catch::Contains("3  provider refused or config invalid"));
+  CHECK_THAT(help.out, Catch::Contains("Exit codes") && Catch::Contains("3  refused: invalid input, config or provider") &&
+                              Catch::Contains("4  gatehoused is unreachable") && Catch::Contains("5  authentication"));
   auto provider_help = run_process({cli_path(), "provider", "--help"});
   CHECK(provider_help.exit_code == 0);
   CHECK_THAT(provider_help.out, Catch::Contains("inspect") && Catch::Contains("validate-config"));

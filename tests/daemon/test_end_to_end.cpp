@@ -163,7 +163,7 @@ TEST_CASE("operators manage handlers, target groups and routes with the CLI", "[
   CHECK(parse(d.admin({"handler", "list", "-o", "json"}))["items"].empty());
   auto audit = d.admin({"audit", "list", "--action", "handler."});
   CHECK_THAT(audit.out, Catch::Contains("handler.create") && Catch::Contains("handler.delete") &&
-                            Catch::Contains("already_exists") && Catch::Contains("invalid_argument"));
+                            Catch::Contains("already_exists") && Catch::Contains("config_invalid"));
 }
 
 TEST_CASE("the CLI says clearly when the daemon is unreachable or the token is wrong", "[daemon][cli]") {
