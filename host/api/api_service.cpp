@@ -73,6 +73,12 @@ std::vector<Route> routes() {
       route("POST", "/v1/grants", P::request_grant, d::request_grant, "grant.request"),
       route("GET", "/v1/grants/{id}", P::read_own_grants, d::show_grant),
       route("POST", "/v1/grants/{id}/revoke", P::revoke_own_grant, d::revoke_grant, "grant.revoke"),
+      route("GET", "/v1/target-groups/{id}/options", P::read_catalog, d::target_group_options),
+      route("GET", "/v1/sync-runs", P::read_control_plane, d::list_sync_runs),
+      route("POST", "/v1/sync-runs", P::manage_control_plane, d::start_sync, "sync.start"),
+      route("GET", "/v1/sync-runs/{id}", P::read_control_plane, d::show_sync_run),
+      route("GET", "/v1/resources", P::read_control_plane, d::list_resources),
+      route("GET", "/v1/resources/{handler}/{type}/{id}", P::read_control_plane, d::show_resource),
       route("GET", "/v1/audit", P::read_audit, d::list_audit),
       route("POST", "/v1/apply", P::manage_control_plane, d::apply, "apply"),
   };

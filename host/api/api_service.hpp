@@ -12,6 +12,9 @@
 //   GET  /v1/routes   POST /v1/routes   PATCH|DELETE /v1/routes/{group}/{handler}[/{kind}]
 //   GET  /v1/grants   POST /v1/grants   GET /v1/grants/{id}   POST /v1/grants/{id}/revoke
 //   GET  /v1/audit    POST /v1/apply[?dry_run=true]
+//   GET  /v1/target-groups/{id}/options   (values a request may name, from the inventory)
+//   GET  /v1/sync-runs   POST /v1/sync-runs   GET /v1/sync-runs/{id}
+//   GET  /v1/resources   GET /v1/resources/{handler}/{type}/{id}
 #pragma once
 
 #include "api/http_types.hpp"
@@ -19,6 +22,7 @@
 #include "auth/tokens.hpp"
 #include "grants/grant_engine.hpp"
 #include "health/health_monitor.hpp"
+#include "inventory/sync_engine.hpp"
 #include "registry/registry.hpp"
 #include "store/database.hpp"
 
@@ -36,6 +40,7 @@ struct ApiDependencies {
   Metrics& metrics;
   health::HealthMonitor* health = nullptr;  // for POST /v1/handlers/{id}/check; null: 503
   std::function<bool()> draining;          // true while shutting down: /readyz answers 503
+  inventory::SyncEngine* sync = nullptr;   // for POST /v1/sync-runs; null: 503
 };
 
 class ApiService {

@@ -49,6 +49,16 @@ HttpResponse show_grant(ApiDependencies&, Call&);
 HttpResponse request_grant(ApiDependencies&, Call&);
 HttpResponse revoke_grant(ApiDependencies&, Call&);
 
+// Inventory (inventory_endpoints.cpp).
+HttpResponse start_sync(ApiDependencies&, Call&);
+HttpResponse list_sync_runs(ApiDependencies&, Call&);
+HttpResponse show_sync_run(ApiDependencies&, Call&);
+HttpResponse list_resources(ApiDependencies&, Call&);
+HttpResponse show_resource(ApiDependencies&, Call&);
+HttpResponse target_group_options(ApiDependencies&, Call&);
+// Handlers of the group's routes with priority > 0: the ones that could serve its grants.
+std::vector<std::string> routed_handlers(ApiDependencies& deps, const std::string& group);
+
 // Operations (operations_endpoints.cpp).
 HttpResponse healthz(ApiDependencies&, Call&);
 HttpResponse readyz(ApiDependencies&, Call&);

@@ -2,6 +2,7 @@
 // their own grants (someone else's grant is "not found", so its existence does not leak).
 #include "api/endpoints.hpp"
 #include "api/json_views.hpp"
+#include "inventory/target_inventory.hpp"
 
 #include <algorithm>
 
@@ -98,6 +99,13 @@ HttpResponse request_grant(ApiDependencies& deps, Call& call) {
     return error_response(make_error("forbidden", "token '" + call.principal.name +
                                                       "' may only request access for its own subject '" +
                                                       call.principal.subject + "'"));
+  // Resource-typed target properties must name something the routed handlers have in their inventory.
+  if (auto group = deps.registry.find_target_group(parsed->target_group)) {
+    auto checked = inventory::check_target_against_inventory(deps.db, routed_handlers(deps, group->id),
+                                                             group->kind_schema, parsed->target);
+    if (!checked) return error_response(checked.error());
+    if (!checked->unchecked.empty()) call.audit_details["not_checked_against_inventory"] = checked->unchecked;
+  }
   grants::GrantRequestSpec spec;
   spec.subject = subject;
   spec.target_group = parsed->target_group;

@@ -126,6 +126,9 @@ int run(int argc, char** argv) {
   tg_create->add_option("--kind", kind, "publisher/name@version/Kind, e.g. gatehouse/demo@1.0.0/ProjectRole")->required();
   tg_create->add_option("--max-duration", max_duration, "Longest grant, e.g. 8h (default 8h)");
   on(tg_create, [&] { return target_group_create(with(), id, kind, max_duration); });
+  auto* tg_options = remote(tg, "options", "What a request to this group may name: inventory values and enums", o);
+  tg_options->add_option("id", id, "Target group id")->required();
+  on(tg_options, [&] { return target_group_options(with(), id); });
   auto* tg_delete = remote(tg, "delete", "Delete a target group (refused while grants reference it)", o);
   tg_delete->add_option("id", id, "Target group id")->required();
   on(tg_delete, [&] { return target_group_delete(with(), id); });
@@ -192,6 +195,33 @@ int run(int argc, char** argv) {
   audit_list_cmd->add_option("--object", object, "Only this object (handler/demo-a, grant/<id>)");
   audit_list_cmd->add_option("--limit", limit, "At most this many (default 100)")->check(CLI::Range(1, 1000));
   on(audit_list_cmd, [&] { return audit_list(with(), actor, audit_action, object, limit); });
+
+  // ---- inventory
+  std::string resource_type, match;
+  bool no_wait = false;
+  auto* sync = group(app, "sync", "Inventory sync: run a handler's loaders now, list past runs");
+  auto* sync_run_cmd = remote(sync, "run", "Sync a handler's inventory now (every healthy handler without --handler) "
+                                           "and follow its progress",
+                              o);
+  sync_run_cmd->add_option("--handler", handler_id, "Only this handler");
+  sync_run_cmd->add_flag("--no-wait", no_wait, "Start the run(s) and return at once");
+  on(sync_run_cmd, [&] { return sync_run(with(), handler_id, !no_wait); });
+  auto* sync_list_cmd = remote(sync, "list", "Sync runs, newest first, with their counts and errors", o);
+  sync_list_cmd->add_option("--handler", handler_id, "Only this handler");
+  sync_list_cmd->add_option("--limit", limit, "At most this many (default 20)")->check(CLI::Range(1, 1000));
+  on(sync_list_cmd, [&] { return sync_list(with(), handler_id, limit); });
+  auto* resource = group(app, "resource", "The resource inventory loaded from providers");
+  auto* resource_list_cmd = remote(resource, "list", "Resources, by handler, type and id", o);
+  resource_list_cmd->add_option("--handler", handler_id, "Only this handler");
+  resource_list_cmd->add_option("--type", resource_type, "Only this resource type (e.g. Project)");
+  resource_list_cmd->add_option("--match", match, "Only ids or names containing this text (any case)");
+  resource_list_cmd->add_option("--limit", limit, "At most this many (default 100)")->check(CLI::Range(1, 1000));
+  on(resource_list_cmd, [&] { return resource_list(with(), handler_id, resource_type, match, limit); });
+  auto* resource_show_cmd = remote(resource, "show", "One resource with its data and relations", o);
+  resource_show_cmd->add_option("handler", handler_id, "Handler id")->required();
+  resource_show_cmd->add_option("type", resource_type, "Resource type")->required();
+  resource_show_cmd->add_option("id", id, "Resource id")->required();
+  on(resource_show_cmd, [&] { return resource_show(with(), handler_id, resource_type, id); });
 
   // ---- apply
   std::string file;

@@ -1,6 +1,7 @@
 #include "cli/remote_commands.hpp"
 
 #include "cli/exit_codes.hpp"
+#include "cli/reply_output.hpp"
 #include "cli/table.hpp"
 #include "common/duration_text.hpp"
 #include "schema/config_file.hpp"
@@ -16,44 +17,16 @@ namespace {
 using nlohmann::json;
 using host::format_duration;
 
-std::string text(const json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
-
-std::string field(const json& obj, const char* name) {
-  if (!obj.is_object() || !obj.contains(name)) return "-";
-  return text(obj[name]);
-}
-
-// One line for the error, one per field fault; the exit code from the status.
-int report(RemoteContext& ctx, const ApiReply& reply) {
-  const json& e = reply.body.is_object() && reply.body.contains("error") ? reply.body["error"] : json();
-  const std::string message = e.is_object() ? e.value("message", "") : "";
-  ctx.err << "error: " << (message.empty() ? "gatehoused answered HTTP " + std::to_string(reply.status) : message) << '\n';
-  if (e.is_object())
-    for (const auto& d : e.value("details", json::array())) ctx.err << "  " << field(d, "path") << ": " << field(d, "reason") << '\n';
-  if (reply.status == 401 || reply.status == 403) {
-    if (reply.status == 401 && ctx.server.token.empty()) ctx.err << "hint: pass --token or set GATEHOUSE_TOKEN\n";
-    return kExitAuth;
-  }
-  if (reply.status == 404) return kExitNotFound;
-  if (reply.status >= 400 && reply.status < 500) return kExitRefused;
-  return kExitFailure;
-}
+// Table cells of JSON values: reply_output.hpp.
+std::string text(const json& v) { return cell(v); }
 
 // Calls the API; on success hands the JSON to `show` (tables) or prints it (json).
 template <class Show>
 int exchange(RemoteContext& ctx, const std::string& method, const std::string& path, const std::optional<json>& body,
              Show show) {
   auto reply = call_api(ctx.server, method, path, body);
-  if (!reply) {
-    ctx.err << "error: " << reply.error().message << '\n';
-    if (reply.error().code == "usage") return kExitUsage;
-    return kExitUnreachable;
-  }
-  if (reply->status >= 300) return report(ctx, *reply);
+  if (!reply) return report_transport_error(ctx, reply.error());
+  if (reply->status >= 300) return report_reply_error(ctx, *reply);
   if (ctx.format == OutputFormat::json) {
     ctx.out << reply->body.dump(2) << '\n';
     return kExitOk;
@@ -296,11 +269,8 @@ int grant_request(RemoteContext& ctx, const GrantRequestArgs& args) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
   while (true) {
     auto reply = call_api(ctx.server, "GET", "/v1/grants/" + url_encode(id));
-    if (!reply) {
-      ctx.err << "error: " << reply.error().message << '\n';
-      return kExitUnreachable;
-    }
-    if (reply->status >= 300) return report(ctx, *reply);
+    if (!reply) return report_transport_error(ctx, reply.error());
+    if (reply->status >= 300) return report_reply_error(ctx, *reply);
     const std::string status = field(reply->body, "status");
     if (status != "pending" || std::chrono::steady_clock::now() > deadline) {
       if (ctx.format == OutputFormat::json) ctx.out << reply->body.dump(2) << '\n';
@@ -387,13 +357,10 @@ int apply_file(RemoteContext& ctx, const std::string& file, bool dry_run) {
     return kExitRefused;
   }
   auto reply = call_api(ctx.server, "POST", std::string("/v1/apply") + (dry_run ? "?dry_run=true" : ""), *document);
-  if (!reply) {
-    ctx.err << "error: " << reply.error().message << '\n';
-    return reply.error().code == "usage" ? kExitUsage : kExitUnreachable;
-  }
+  if (!reply) return report_transport_error(ctx, reply.error());
   // A failed apply (409) still carries the report of what was done: print it before the error.
   const bool has_report = reply->body.is_object() && reply->body.contains("changes");
-  if (reply->status >= 300 && !has_report) return report(ctx, *reply);
+  if (reply->status >= 300 && !has_report) return report_reply_error(ctx, *reply);
   if (ctx.format == OutputFormat::json) {
     ctx.out << reply->body.dump(2) << '\n';
   } else {
@@ -408,7 +375,7 @@ int apply_file(RemoteContext& ctx, const std::string& file, bool dry_run) {
     ctx.out << (dry_run ? "dry run: " : "") << changed << (changed == 1 ? " change" : " changes")
             << (dry_run ? " would be made" : reply->status >= 300 ? " planned; stopped at a failure" : " applied") << '\n';
   }
-  if (reply->status >= 300) return report(ctx, *reply);
+  if (reply->status >= 300) return report_reply_error(ctx, *reply);
   return kExitOk;
 }
 

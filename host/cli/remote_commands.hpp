@@ -65,4 +65,14 @@ int audit_list(RemoteContext& ctx, const std::string& actor, const std::string& 
 
 int apply_file(RemoteContext& ctx, const std::string& file, bool dry_run);
 
+// Inventory (inventory_commands.cpp).
+// Starts a sync of one handler (or of every handler) and follows it: a live progress line on a terminal
+// (resources, rate), plain lines otherwise; exit 0 when every run succeeded, 3 when one was partial or failed.
+int sync_run(RemoteContext& ctx, const std::string& handler, bool wait);
+int sync_list(RemoteContext& ctx, const std::string& handler, int limit);
+int resource_list(RemoteContext& ctx, const std::string& handler, const std::string& type, const std::string& match,
+                  int limit);
+int resource_show(RemoteContext& ctx, const std::string& handler, const std::string& type, const std::string& id);
+int target_group_options(RemoteContext& ctx, const std::string& id);
+
 }  // namespace gatehouse::cli

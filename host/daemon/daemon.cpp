@@ -4,6 +4,7 @@
 #include "api/http_server.hpp"
 #include "grants/grant_engine.hpp"
 #include "health/health_monitor.hpp"
+#include "inventory/sync_engine.hpp"
 #include "registry/registry.hpp"
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
@@ -109,7 +110,10 @@ int run_daemon(const DaemonConfig& config) {
 // Everything that uses the database, in a scope that ends before the embedded database stops.
 int serve(const DaemonConfig& config, const std::string& connection, const sigset_t& signals) {
   store::DatabaseOptions db_options;
-  db_options.max_connections = std::max(config.database_max_connections, config.grant_workers + config.api_threads + 4);
+  // Grant workers and API threads hold one connection each; an inventory sync holds up to concurrency + 1 (and
+  // two syncs run at once); health checks and the routing watcher share the rest.
+  db_options.max_connections = std::max(config.database_max_connections,
+                                        config.grant_workers + config.api_threads + 2 * (config.inventory_concurrency + 1) + 4);
   store::Database db(connection, db_options);
   if (auto ping = db.ping(); !ping) return fail("cannot reach the database", ping.error());
   if (auto migrated = store::migrate(db); !migrated) return fail("cannot migrate the database", migrated.error());
@@ -161,11 +165,20 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   health_options.timeout = config.health_timeout;
   health::HealthMonitor monitor(registry, health_options);
 
+  inventory::SyncOptions sync_options;
+  sync_options.interval = config.inventory_interval;  // 0: scheduled syncs off (on-demand runs still work)
+  for (const auto& [handler, interval] : config.inventory_interval_by_handler)
+    sync_options.interval_by_handler[handler] = interval;
+  sync_options.concurrency = config.inventory_concurrency;
+  sync_options.call_timeout = config.inventory_call_timeout;
+  inventory::SyncEngine sync(db, registry, sync_options);
+
   const auth::TokenVerifier tokens(config.tokens);
   if (tokens.size() == 0)
     spdlog::warn("no API tokens are configured (api.tokens): every API call but /healthz and /readyz is refused");
   std::atomic<bool> draining{false};
-  api::ApiService service({db, registry, *catalog, engine, tokens, metrics, &monitor, [&draining] { return draining.load(); }});
+  api::ApiService service(
+      {db, registry, *catalog, engine, tokens, metrics, &monitor, [&draining] { return draining.load(); }, &sync});
 
   api::HttpServerOptions http;
   http.address = config.listen_host;
@@ -184,6 +197,7 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
 
   monitor.start();
   engine.start();
+  sync.start();
   std::optional<RoutingWatcher> watcher;
   watcher.emplace(registry, engine);
   spdlog::info("gatehoused ready: API on http://{} ({} handlers, {} target groups, {} routes)",
@@ -195,6 +209,7 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   draining = true;
   (*server)->stop(std::chrono::seconds(10));
   watcher.reset();
+  sync.stop();
   engine.stop();
   monitor.stop();
   return 0;

@@ -57,6 +57,12 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   c.grant_workers = grants.value("workers", 4);
   c.call_timeout = std::chrono::seconds(grants.value("call_timeout_seconds", 10));
   c.engine_id = grants.value("engine_id", "");
+  const json inventory = doc.value("inventory", json::object());
+  c.inventory_interval = std::chrono::seconds(inventory.value("interval_seconds", 3600));
+  for (const auto& [handler, seconds] : inventory.value("interval_seconds_by_handler", json::object()).items())
+    c.inventory_interval_by_handler[handler] = std::chrono::seconds(seconds.get<long long>());
+  c.inventory_concurrency = inventory.value("concurrency", 2);
+  c.inventory_call_timeout = std::chrono::seconds(inventory.value("call_timeout_seconds", 60));
   const json api = doc.value("api", json::object());
   c.api_threads = api.value("threads", 4);
   c.max_body_bytes = api.value("max_body_bytes", 1 << 20);

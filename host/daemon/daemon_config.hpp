@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct DaemonConfig {
   std::size_t grant_workers = 4;
   std::chrono::seconds call_timeout{10};
   std::string engine_id;  // "" → the host name
+  std::chrono::seconds inventory_interval{3600};  // 0: no scheduled syncs
+  std::map<std::string, std::chrono::seconds> inventory_interval_by_handler;
+  std::size_t inventory_concurrency = 2;
+  std::chrono::seconds inventory_call_timeout{60};
   std::size_t api_threads = 4;
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::seconds read_timeout{10};
