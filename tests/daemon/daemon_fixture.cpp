@@ -56,6 +56,7 @@ DaemonFixture::DaemonFixture(const std::string& name, DaemonOptions options) {
          << "database:\n  url: env:GATEHOUSE_TEST_DATABASE_URL\n"
          << "providers:\n  search_paths:\n    - " << GATEHOUSE_BINARY_DIR << "/plugins/demo\n"
          << "    - " << GATEHOUSE_BINARY_DIR << "/sdk/examples/hello\n"
+         << "    - " << GATEHOUSE_BINARY_DIR << "/plugins/postgres\n"
          << "health:\n  interval_seconds: 2\n"
          << "grants:\n  workers: 2\n  engine_id: test-" << name << "\n"
          << "api:\n  threads: 4\n"

@@ -1,0 +1,113 @@
+// Just-in-time database access end to end: gatehoused with the postgres provider grants a group role to a
+// real login on a real PostgreSQL, and the expiry — not a person — takes it away again.
+#include "daemon_fixture.hpp"
+#include "postgres_fixture.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <thread>
+
+using gatehouse::test::DaemonFixture;
+using nlohmann::json;
+
+namespace {
+
+bool is_member(pqxx::connection& conn, const std::string& role, const std::string& login) {
+  pqxx::nontransaction txn(conn);
+  return !txn.exec_params("SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                          "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2",
+                          role, login)
+              .empty();
+}
+
+std::string database_of(const std::string& dsn) {
+  const auto at = dsn.find("dbname='") + 8;
+  return dsn.substr(at, dsn.find('\'', at) - at);
+}
+
+json grant_of(DaemonFixture& d, const std::string& id) {
+  auto shown = d.admin({"grant", "show", id, "-o", "json"});
+  REQUIRE(shown.exit_code == 0);
+  return json::parse(shown.out);
+}
+
+}  // namespace
+
+TEST_CASE("postgres provider through the daemon: GRANT on request, REVOKE at expiry", "[daemon][postgres][e2e]") {
+  auto& cluster = gatehouse::test::TestPostgres::instance();
+  const std::string target_dsn = cluster.fresh_database("pg_e2e_target");
+  const std::string database = database_of(target_dsn);
+  pqxx::connection admin(target_dsn);
+  {
+    pqxx::nontransaction txn(admin);
+    txn.exec("CREATE ROLE app_readers NOLOGIN");
+    txn.exec("CREATE ROLE admin_secret NOLOGIN");
+    txn.exec("CREATE ROLE \"alice@example.com\" LOGIN");
+  }
+
+  DaemonFixture d("daemon_postgres", {.start = false});
+  d.env["PG_DSN"] = target_dsn + " user='postgres'";
+  d.start();
+  const auto file = d.dir.write("pg.yaml", R"(
+handlers:
+  - id: pg-main
+    provider: gatehouse/postgres@1.0.0
+    config: {dsn: env:PG_DSN, grantable: "^app_"}
+target_groups:
+  - id: databases
+    kind: gatehouse/postgres@1.0.0/DatabaseRole
+    max_duration: 1h
+routes:
+  - {target_group: databases, handler: pg-main, priority: 100}
+)");
+  auto applied = d.admin({"apply", "-f", file});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  auto checked = d.admin({"handler", "check", "pg-main"});
+  INFO(checked.out << checked.err);
+  REQUIRE(checked.exit_code == 0);
+  CHECK_THAT(checked.out, Catch::Contains("is healthy"));
+  auto synced = d.admin({"sync", "run", "--handler", "pg-main"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+
+  // A role the inventory does not know is refused before any provider call, naming the property.
+  auto unknown = d.admin({"grant", "request", "--target-group", "databases", "--subject", "alice@example.com",
+                          "--target", "database=" + database, "--target", "role=app_nobody", "--duration", "5m"});
+  CHECK(unknown.exit_code == 3);
+  CHECK_THAT(unknown.err, Catch::Contains("/target/role"));
+
+  // A role outside the grantable pattern exists, so it passes the inventory and the provider refuses it.
+  auto secret = d.admin({"grant", "request", "--target-group", "databases", "--subject", "alice@example.com",
+                         "--target", "database=" + database, "--target", "role=admin_secret", "--duration", "5m",
+                         "--wait"});
+  CHECK(secret.exit_code == 3);
+  CHECK_THAT(secret.out, Catch::Contains("failed"));
+  CHECK_FALSE(is_member(admin, "admin_secret", "alice@example.com"));
+
+  CHECK_FALSE(is_member(admin, "app_readers", "alice@example.com"));
+  auto granted = d.admin({"grant", "request", "--target-group", "databases", "--subject", "alice@example.com",
+                          "--target", "database=" + database, "--target", "role=app_readers", "--duration", "4s",
+                          "--wait", "-o", "json"});
+  INFO(granted.out << granted.err << d.log());
+  REQUIRE(granted.exit_code == 0);
+  const auto grant = json::parse(granted.out);
+  CHECK(grant["status"] == "active");
+  CHECK(is_member(admin, "app_readers", "alice@example.com"));
+
+  // Nobody revokes it: at ends_at the engine does.
+  json now = grant;
+  for (int i = 0; i < 300 && now["status"] != "expired"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    now = grant_of(d, grant["id"]);
+  }
+  INFO(now.dump(2));
+  REQUIRE(now["status"] == "expired");
+  CHECK_FALSE(is_member(admin, "app_readers", "alice@example.com"));
+  // The dsn never leaves the daemon: not in API output, not in its log.
+  auto handler = d.admin({"handler", "show", "pg-main", "-o", "json"});
+  CHECK(json::parse(handler.out)["config"]["dsn"] == "env:PG_DSN");
+  CHECK(d.log().find(database_of(target_dsn) + "' user='postgres'") == std::string::npos);
+}
