@@ -1,6 +1,8 @@
 #include "api/request_parsing.hpp"
 
 #include "common/duration_text.hpp"
+#include "common/json_pointer.hpp"
+#include "common/json_type_name.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -41,29 +43,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   return out;
 }
 
-std::string pointer_token(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out.push_back(c);
-  }
-  return out;
-}
-
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "array";
-    case json::value_t::object: return "object";
-    default: return "value";
-  }
-}
+std::string pointer_token(const std::string& name) { return json_pointer_token(name); }
+std::string type_name(const json& v) { return json_type_name(v); }
 
 // Reads the members of one JSON object, collecting a diagnostic per fault; unknown members are faults.
 class Fields {
@@ -332,6 +313,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
     return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: it spans 1678–2262. Refuse what it cannot hold (the fuzzer
+  // found year 9999 overflowing) rather than wrap around to another time.
+  if (*year < 1970 || *year > 2200) return std::nullopt;
   std::size_t pos = 19;
   std::chrono::microseconds fraction{0};
   if (pos < text.size() && text[pos] == '.') {

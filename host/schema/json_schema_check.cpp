@@ -6,6 +6,7 @@
 #include "json_schema_check.hpp"
 
 #include "common/json_pointer.hpp"
+#include "common/json_type_name.hpp"
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -416,20 +417,6 @@ std::string count_faults(std::size_t n) { return std::to_string(n) + (n == 1 ? "
 
 std::string escape_pointer_token(const std::string& token) { return json_pointer_token(token); }
 
-std::string json_type_name(const nlohmann::json& value) {
-  switch (value.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "boolean";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "integer";
-    case Json::value_t::number_float: return "number";
-    case Json::value_t::string: return "string";
-    case Json::value_t::array: return "array";
-    case Json::value_t::object: return "object";
-    case Json::value_t::binary: return "binary";
-    default: return "invalid";
-  }
-}
 
 Result<CompiledSchema> CompiledSchema::compile(const nlohmann::json& schema, std::string noun) {
   auto impl = std::make_shared<Impl>();

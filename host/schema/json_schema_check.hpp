@@ -31,8 +31,7 @@ class CompiledSchema {
 // RFC 6901: "~" becomes "~0", "/" becomes "~1".
 std::string escape_pointer_token(const std::string& token);
 
-// "string", "integer", "number", "boolean", "null", "object" or "array": JSON Schema's name for the value's type.
-std::string json_type_name(const nlohmann::json& value);
+// JSON Schema's name for a value's type: host::json_type_name (common/json_type_name.hpp).
 
 // " (did you mean 'token'?)" when one candidate is a close spelling of `name`, else "".
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);

@@ -6,6 +6,8 @@
 
 #include "json_schema_check.hpp"
 
+#include "common/json_type_name.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -142,7 +144,7 @@ class SemanticCheck {
       if (!matches_type(*fallback, type_name)) {
         faults_.push_back({pointer({"config", field, "default"}),
                            "does not match the field's type: expected " + type_name + ", got " +
-                               detail::json_type_name(*fallback)});
+                               json_type_name(*fallback)});
       } else if (fallback->is_number()) {
         if (minimum && minimum->is_number() && fallback->get<double>() < minimum->get<double>())
           faults_.push_back({pointer({"config", field, "default"}), "is less than minimum " + minimum->dump()});

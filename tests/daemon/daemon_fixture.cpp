@@ -34,12 +34,6 @@ std::string sha256_hex(const std::string& text) {
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -145,10 +139,10 @@ ProcessResult DaemonFixture::cli(const std::vector<std::string>& args, const std
   return run_process(argv, environment, 120);
 }
 
-std::string DaemonFixture::log() const { return slurp(log_path_); }
+std::string DaemonFixture::log() const { return read_text_file(log_path_); }
 
 std::string DaemonFixture::example_config() const {
-  std::string text = slurp(std::string(GATEHOUSE_SOURCE_DIR) + "/packaging/examples/gatehouse.yaml");
+  std::string text = read_text_file(std::string(GATEHOUSE_SOURCE_DIR) + "/packaging/examples/gatehouse.yaml");
   const std::string marker = "@DEMO_STATE_DIR@";
   for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker))
     text.replace(at, marker.size(), dir.path() + "/demo-state");

@@ -16,16 +16,12 @@
 extern char** environ;
 
 namespace gatehouse::test {
-namespace {
-
-std::string slurp(const std::string& path) {
+std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
-
-}  // namespace
 
 TempDir::TempDir(const std::string& prefix) {
   std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
@@ -93,8 +89,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
+  result.out = read_text_file(out_path);
+  result.err = read_text_file(err_path);
   return result;
 }
 

@@ -18,6 +18,9 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                           int timeout_seconds = 60);
 
+// The whole file ("" when it cannot be read).
+std::string read_text_file(const std::string& path);
+
 // A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {
  public:
