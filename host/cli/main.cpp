@@ -3,6 +3,7 @@
 // talks to gatehoused over its HTTP API (--server / GATEHOUSE_SERVER, --token / GATEHOUSE_TOKEN).
 #include "cli/exit_codes.hpp"
 #include "cli/provider_commands.hpp"
+#include "cli/scaffold.hpp"
 #include "cli/remote_commands.hpp"
 
 #include <gatehouse/version.h>
@@ -92,6 +93,13 @@ int run(int argc, char** argv) {
   add_output_option(validate, o.format);
   on(validate, [&] { return provider_validate_config(provider_path, config_path, o.format, std::cout, std::cerr); });
   on(remote(provider, "list", "Providers gatehoused loaded (and files it refused)", o), [&] { return provider_list(with()); });
+  std::string new_name, new_dir;
+  auto* provider_new_cmd = provider->add_subcommand(
+      "new", "Write a standalone provider project (CMake, source, Catch2 test, README) that builds against the "
+             "installed SDK and packages itself as gatehouse-provider-NAME.deb");
+  provider_new_cmd->add_option("name", new_name, "Provider name: lowercase letters, digits, '-', '_'")->required();
+  provider_new_cmd->add_option("--dir", new_dir, "Where to write it (default ./NAME; must not exist or be empty)");
+  on(provider_new_cmd, [&] { return provider_new(new_name, new_dir, std::cout, std::cerr); });
 
   // ---- handler
   std::string id, provider_ref, isolation, kind, max_duration, target_group, handler_id, reason;
