@@ -71,6 +71,7 @@ struct Activation {
   std::string doubt_kind;
   std::string recorded;       // the handler the access row names now
   bool fresh_access = false;  // the access was 'none' before this decision marked it granting
+  std::set<std::string> busy;  // handlers with a compensating Revoke in flight for this key (decision time)
   RoutingView routing;        // keeps the plan's table and health alive
   std::unique_ptr<routing::FailoverPlan> plan;
   std::chrono::steady_clock::time_point claimed_at;  // when the claim (lease) was last renewed
@@ -81,6 +82,25 @@ struct Ending {
   std::optional<Transition> transition;       // to report once the decision is committed
   std::optional<LockedAccess> revoke_access;  // set when the provider's Revoke must be called
   std::chrono::steady_clock::time_point decided_at;
+};
+
+// A Revoke owed to a handler whose Grant had an unknown outcome (table grant_compensations), not yet recorded.
+struct OwedRevoke {
+  std::string handler;
+  std::string kind;  // the route kind the Grant was sent with
+  std::string reason;
+};
+
+// A claimed row of grant_compensations (compensations.cpp).
+struct ClaimedCompensation {
+  long long id = 0;
+  std::string access_key;
+  std::string handler;
+  std::string kind;
+  std::string key;
+  std::string grant_id;
+  int attempts = 0;
+  std::string last_error;
 };
 
 // A claimed row; pending and active ones claimed by the worker loop come with their decision already made.
@@ -153,6 +173,18 @@ struct GrantEngine::Impl {
                    const std::string& reason, const std::string& handler) const;
   void wake_waiting(pqxx::work& txn, const std::string& access_key, const std::string& except_id) const;
 
+  // ---- compensations.cpp ----
+  // Records that a Revoke with `key` is owed to `handler` (no-op when one is already open for both).
+  void owe_revoke(pqxx::work& txn, const GrantRecord& g, const std::string& key, const OwedRevoke& owed) const;
+  // Handlers with a compensating Revoke in flight (claimed, lease live) for this access and key.
+  std::set<std::string> revokes_in_flight(pqxx::work& txn, const std::string& access_key,
+                                          const std::string& key) const;
+  Result<std::vector<ClaimedCompensation>> claim_compensations(const std::string& token, std::size_t limit);
+  void process_compensation(const ClaimedCompensation& c, const std::string& token);
+  void release_compensation(const ClaimedCompensation& c, const std::string& token);
+  // Claims and processes due compensations; returns how many were claimed.
+  std::size_t run_compensations(const std::string& token, bool honour_stop);
+
   bool is_abandoned(const std::string& handler, const std::string& key);
   void note(const std::string& grant_id, const std::string& reason, const std::string& handler);
   void late_grant_result(const GrantRecord& g, const std::string& token, const std::string& handler,
@@ -165,5 +197,13 @@ struct GrantEngine::Impl {
 
 // The kind sent to the provider for a route kind (see grant_engine.hpp CHOICES).
 std::string provider_kind(std::string_view route_kind);
+
+// Provider requests (grant_flows.cpp). Revoke goes through invoke(), not the typed revoke(): the status tells
+// already_revoked apart.
+pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, const std::string& route_kind,
+                                 const std::string& state);
+Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler);
+// A Grant error that does not say whether the provider acted (the runner died or was killed mid-call).
+bool unknown_outcome(const Error& e);
 
 }  // namespace gatehouse::host::grants

@@ -217,6 +217,11 @@ Result<void> GrantEngine::Impl::recover() {
               "UPDATE accesses SET op_until = now() WHERE op_owner IS NOT NULL AND op_until > now() "
               "AND split_part(op_owner, '/', 1) = $1 AND split_part(op_owner, '/', 2) <> $2",
               opt.engine_id, nonce);
+    sql::exec(txn,
+              "UPDATE grant_compensations SET lease_owner = NULL, lease_until = NULL, "
+              "next_attempt_at = LEAST(next_attempt_at, now()) WHERE done_at IS NULL AND lease_owner IS NOT NULL "
+              "AND split_part(lease_owner, '/', 1) = $1 AND split_part(lease_owner, '/', 2) <> $2",
+              opt.engine_id, nonce);
   });
 }
 
@@ -356,7 +361,10 @@ void GrantEngine::Impl::worker_loop() {
     } else {
       log_error("claiming due grants failed", batch.error());
     }
-    if (claimed >= opt.claim_batch) continue;  // more may be due: no pause
+    if (stop_requested()) break;
+    // Compensating Revokes owed after unknown Grant outcomes (compensations.cpp), under their own claim.
+    const std::size_t compensations = run_compensations(new_token(), true);
+    if (claimed >= opt.claim_batch || compensations >= opt.claim_batch) continue;  // more may be due: no pause
     std::unique_lock lock(wake_mutex);
     wake_cv.wait_for(lock, opt.poll_interval, [&] { return stopping || wake_flag; });
     wake_flag = false;
@@ -412,8 +420,10 @@ Result<std::size_t> GrantEngine::run_once() {
     const std::string token = impl_->new_token();
     auto batch = impl_->claim_batch(token);
     if (!batch.ok()) return batch.take_error();
-    if (batch->empty()) return total;
     total += impl_->process_batch(*batch, token, false);
+    const std::size_t compensations = impl_->run_compensations(impl_->new_token(), false);
+    total += compensations;
+    if (batch->empty() && compensations == 0) return total;
   }
 }
 

@@ -17,6 +17,20 @@
 //               grant at once with the provider's message; no candidate left → the grant stays pending and is
 //               retried with backoff (its reason goes to the history once per distinct reason).
 //               already_exists counts as success.
+//   compensation A Grant failing with an *unknown outcome* (transport_failed: the runner died mid-call;
+//               deadline_exceeded reported by the runner: it was killed at the deadline) may have left access at
+//               that handler. The transaction that moves on (names the next candidate, or gives up for now)
+//               also records a row in grant_compensations (migration 0006): a Revoke owed to that handler with
+//               the same idempotency key and kind and an empty state. Workers claim due rows (FOR UPDATE SKIP
+//               LOCKED, leased like grants) next to grants and send it while the handler is healthy, retrying
+//               with `backoff` while it is unhealthy, has no instance or fails; already_revoked and not_found
+//               count as done; a deleted handler abandons it. A row whose handler holds the access with that
+//               key (the retried Grant landed there) is not needed and never sent; a Grant and a compensating
+//               Revoke with one key never go to one handler at once (both decide under the access lock, and
+//               a handler with a Revoke in flight is skipped like a failed candidate). Each row done or
+//               abandoned leaves a note on the grant ("compensating Revoke on handler 'x' after an unknown
+//               Grant outcome: succeeded"). The best-effort Revokes below (crash doubt, late success) become
+//               such rows when they are not confirmed.
 //   ending      At ends_at (or at once after an early revoke()), if another active grant covers the same
 //               access the grant ends without a provider call ("access still covered by grant <id>").
 //               Otherwise access and grant become "revoking" (committed), Revoke goes to the handler that
@@ -34,7 +48,8 @@
 //   resumed by any engine; an engine restarted under the same engine_id releases its predecessor's leases at
 //   start() at once. A provider call interrupted by a crash leaves its access "granting"/"revoking" with the
 //   handler and idempotency key it was sent with: the next engine repeats the call with the same key (a
-//   Grant on another handler first sends a best-effort compensating Revoke to the one in doubt).
+//   Grant on another handler first sends a compensating Revoke to the one in doubt, recorded as owed in
+//   grant_compensations when it is not confirmed). Owed compensations survive restarts: any engine sends them.
 //   Engine ids must be unique among live engines sharing a database (default: the host name) and must not
 //   contain '/'.
 //
@@ -43,13 +58,17 @@
 //   deadlock); a grant then costs two commits of its own (request, activation) plus its share of the batch's
 //   decision commit (the "granting" mark that must be durable before the provider call), statements are
 //   prepared once per connection, and provider calls of a batch run one after another (a row whose claim
-//   aged past lease/3 renews it before its call). Give the Database at least workers + 2 connections.
+//   aged past lease/3 renews it before its call). Each worker round also claims due compensations (one
+//   cheap indexed query when there are none), and an activation decision reads the compensations in flight
+//   for its access (indexed, usually none). Give the Database at least workers + 2 connections.
 //
 // PROVIDER CALLS run on a pool with `call_timeout`; a timed-out call counts as deadline_exceeded (retryable)
 //   and is reported to the control plane. An in-process call cannot be interrupted: it keeps running, no
 //   other call for the same handler and key is made until it returns, and if it returns a late Grant success
-//   on a handler that no longer holds the access, the engine revokes it there and notes that in the history.
-//   (In isolation mode the runner is killed instead.) Destroying the engine waits for such calls.
+//   on a handler that no longer holds the access, the engine revokes it there and notes that in the history
+//   (owed durably if that Revoke fails). In isolation mode the runner is killed instead and nothing comes
+//   back late: the runner reports the unknown outcome and a compensation is recorded (see compensation).
+//   Destroying the engine waits for such calls.
 //
 // CHOICES
 //   * No activation deadline by default: a grant stays pending until a handler can serve it or it is revoked

@@ -60,26 +60,10 @@ pb::GrantRequest grant_request(const GrantRecord& g, const std::string& key, con
   return r;
 }
 
-pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, const std::string& route_kind,
-                                 const std::string& state) {
-  pb::RevokeRequest r;
-  r.set_grant_id(key);
-  r.set_subject(g.subject);
-  fill_target(r.mutable_target(), route_kind, g.target);
-  r.set_state(state);
-  return r;
-}
-
-// Through invoke(), not the typed grant()/revoke(): the status tells already_exists / already_revoked apart.
+// Through invoke(), not the typed grant(): the status tells already_exists apart.
 Result<pb::Response> call_grant(ProviderClient& client, const pb::GrantRequest& in, const std::string& handler) {
   pb::Request request;
   *request.mutable_grant() = in;
-  return host::invoke(client, request, handler);
-}
-
-Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler) {
-  pb::Request request;
-  *request.mutable_revoke() = in;
   return host::invoke(client, request, handler);
 }
 
@@ -112,6 +96,24 @@ constexpr const char* kClearAccessSql =
     "WHERE access_key = $1";
 
 }  // namespace
+
+pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, const std::string& route_kind,
+                                 const std::string& state) {
+  pb::RevokeRequest r;
+  r.set_grant_id(key);
+  r.set_subject(g.subject);
+  fill_target(r.mutable_target(), route_kind, g.target);
+  r.set_state(state);
+  return r;
+}
+
+Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler) {
+  pb::Request request;
+  *request.mutable_revoke() = in;
+  return host::invoke(client, request, handler);
+}
+
+bool unknown_outcome(const Error& e) { return e.code == "transport_failed" || e.code == "deadline_exceeded"; }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -230,6 +232,7 @@ void GrantEngine::Impl::note(const std::string& grant_id, const std::string& rea
 void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::string& token, const std::string& handler,
                                           const std::string& key, Result<pb::Response> result) {
   bool clean = true;  // nothing left at the handler that the access row does not account for
+  std::optional<OwedRevoke> owed;  // the compensating Revoke failed: retried durably by the workers
   if (result.ok()) {
     auto legit = db.with_transaction([&](pqxx::work& txn) {
       return !sql::exec(txn,
@@ -259,6 +262,10 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
         auto revoked = call_revoke(*client, revoke_request(g, key, kind, result->grant().state()), handler);
         clean = revoked.ok();
         outcome = revoked.ok() ? "succeeded" : "failed: " + revoked.error().code + ": " + revoked.error().message;
+        if (!revoked.ok()) {
+          owed = OwedRevoke{handler, kind, "late Grant success"};
+          outcome += "; retried until it succeeds";
+        }
       }
       note(g.id,
            "the Grant that timed out on handler '" + handler + "' succeeded late; compensating Revoke there " + outcome,
@@ -269,6 +276,7 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
     }
   }
   auto released = db.with_transaction([&](pqxx::work& txn) {
+    if (owed) owe_revoke(txn, g, key, *owed);
     if (clean) {
       const auto r = sql::exec(
           txn, std::string(kClearAccessSql) + " AND status = 'granting' AND op_owner = $2 AND handler_id = $3",
@@ -399,6 +407,9 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
                   ", op_grant_id = $7::uuid, updated_at = now() "
                   "WHERE access_key = $1",
               g.access_key, b.recorded, kind, b.key, token, ms(opt.lease), g.id);
+    // Read under the access lock, which a compensating Revoke also takes before it is sent: a handler that
+    // is being sent a Revoke with this key is not sent the Grant at the same time.
+    b.busy = revokes_in_flight(txn, g.access_key, b.key);
     b.next = Next::call;
   }
 }
@@ -434,6 +445,16 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
             abandoned.erase(slot);
           });
       outcome = !r ? "timed out" : r->ok() ? "succeeded" : "failed: " + r->error().code + ": " + r->error().message;
+      if (!r || !r->ok()) {
+        // Not confirmed: owed durably, retried by the workers until the handler confirms.
+        auto owed = db.with_transaction([&](pqxx::work& txn) {
+          owe_revoke(txn, g, b.key, OwedRevoke{b.doubt, b.doubt_kind, "interrupted Grant"});
+        });
+        if (owed.ok())
+          outcome += "; retried until it succeeds";
+        else
+          log_error("recording a compensating Revoke for grant " + g.id, owed.error());
+      }
     }
     note(g.id,
          "a Grant for this access was interrupted on handler '" + b.doubt + "'; compensating Revoke there " + outcome,
@@ -444,6 +465,9 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
   std::optional<Error> refusal;
   std::string refusing_handler;
   std::string doubt_handler, doubt_kind;  // a handler whose timed-out call is still running
+  // Handlers whose Grant had an unknown outcome, owed a compensating Revoke: recorded in the transaction that
+  // moves on (names the next handler, activates, or gives up for now).
+  std::vector<OwedRevoke> owed;
   while (const routing::Candidate* c = plan.current()) {
     const std::string handler(c->handler);
     const std::string kind(c->kind);
@@ -451,6 +475,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     const bool stale = std::chrono::steady_clock::now() - b.claimed_at > opt.lease / 3;
     if (b.recorded != handler || stale) {
       // Name the handler before calling it, so a crash during the call leaves the doubt on record.
+      bool busy = false;
       auto recorded = db.with_transaction([&](pqxx::work& txn) {
         const auto r = sql::exec(txn,
                                  "UPDATE accesses SET handler_id = $2, kind = $3, op_until = " + sql::after_ms(5) +
@@ -461,6 +486,8 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
                   "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
                       " WHERE id = $1::uuid AND lease_owner = $2",
                   g.id, token, ms(opt.lease));
+        for (const auto& o : owed) owe_revoke(txn, g, b.key, o);
+        busy = revokes_in_flight(txn, g.access_key, b.key).contains(handler);
         return r.affected_rows() == 1;
       });
       if (!recorded.ok()) {
@@ -468,9 +495,19 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
         release(g, token, false);
         return;
       }
+      owed.clear();
       if (!*recorded) return;  // lost the claim
       b.recorded = handler;
       b.claimed_at = std::chrono::steady_clock::now();
+      if (busy)
+        b.busy.insert(handler);
+      else
+        b.busy.erase(handler);
+    }
+    if (b.busy.contains(handler)) {
+      failures.push_back("handler '" + handler + "': a compensating Revoke for this access is in flight there");
+      plan.fail(true);
+      continue;
     }
     if (is_abandoned(handler, b.key)) {
       failures.push_back("handler '" + handler + "': an earlier call for this access is still running");
@@ -515,6 +552,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       // Grant row first, access row second (the lock order of every decision); either one no longer being
       // this claim's rolls both back.
       auto committed = db.with_transaction([&](pqxx::work& txn) -> Result<bool> {
+        for (const auto& o : owed) owe_revoke(txn, g, key, o);
         if (sql::exec(txn, kActivateSql, g.id, handler, kind, token, reason, opt.engine_id).affected_rows() != 1)
           return false;
         const auto a = sql::exec(
@@ -541,6 +579,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     const Error& e = outcome->error();
     if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(handler, e);
     if (is_retryable(e)) {
+      if (unknown_outcome(e)) owed.push_back(OwedRevoke{handler, kind, describe(handler, e)});
       if (opt.on_failover) opt.on_failover(handler, e);
       failures.push_back(describe(handler, e));
       plan.fail(true);
@@ -555,6 +594,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
   // No success: failed (non-retryable) or still pending (retry with backoff).
   std::optional<Transition> done;
   auto ended = db.with_transaction([&](pqxx::work& txn) {
+    for (const auto& o : owed) owe_revoke(txn, g, b.key, o);  // whatever becomes of the claim
     const auto locked = lock_grant(txn, g.id, token);
     if (!locked || locked->status != GrantStatus::pending) return;
     const auto access = lock_access(txn, g.access_key);
