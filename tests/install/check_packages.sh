@@ -25,6 +25,11 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The status line of GET /readyz, with bash alone (no curl on a minimal machine).
+ready_status() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 \
+    && timeout 2 head -n 1 <&3) 2>/dev/null
+}
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 work=$(mktemp -d /tmp/gatehouse-packages-XXXXXX)
@@ -156,7 +161,7 @@ say "starting /usr/sbin/gatehoused as gatehouse on 127.0.0.1:$port (data_dir /va
 daemon_pid=$!
 ready=0
 for _ in $(seq 1 600); do
-  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+  if ready_status "$port" | grep -q " 200"; then ready=1; break; fi
   kill -0 "$daemon_pid" 2>/dev/null || break
   sleep 0.1
 done
