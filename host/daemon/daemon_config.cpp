@@ -59,7 +59,8 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   c.engine_id = grants.value("engine_id", "");
   const json inventory = doc.value("inventory", json::object());
   c.inventory_interval = std::chrono::seconds(inventory.value("interval_seconds", 3600));
-  for (const auto& [handler, seconds] : inventory.value("interval_seconds_by_handler", json::object()).items())
+  const json by_handler = inventory.value("interval_seconds_by_handler", json::object());
+  for (const auto& [handler, seconds] : by_handler.items())
     c.inventory_interval_by_handler[handler] = std::chrono::seconds(seconds.get<long long>());
   c.inventory_concurrency = inventory.value("concurrency", 2);
   c.inventory_call_timeout = std::chrono::seconds(inventory.value("call_timeout_seconds", 60));

@@ -20,7 +20,7 @@ class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
     const std::time_t seconds = static_cast<std::time_t>(us / 1000000);
     std::tm tm{};
     gmtime_r(&seconds, &tm);
-    char stamp[40];
+    char stamp[64];  // room for any year gmtime_r can produce, so the compiler can prove no truncation
     std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1000000));
     const nlohmann::json line{{"time", stamp},
