@@ -47,7 +47,9 @@ TEST_CASE("postgres provider through the daemon: GRANT on request, REVOKE at exp
     txn.exec("CREATE ROLE \"alice@example.com\" LOGIN");
   }
 
-  DaemonFixture d("daemon_postgres", {.start = false});
+  gatehouse::test::DaemonOptions options;
+  options.start = false;  // the dsn must be in its environment first
+  DaemonFixture d("daemon_postgres", options);
   d.env["PG_DSN"] = target_dsn + " user='postgres'";
   d.start();
   const auto file = d.dir.write("pg.yaml", R"(
