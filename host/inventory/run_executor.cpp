@@ -73,6 +73,8 @@ class Run {
       return loaders;
     });
     if (!existing) return existing.take_error();
+    // No row of this handler yet: every key is new unless the provider repeats one (see StagingWriter).
+    direct_copy_.store(existing->empty());
     for (const auto& loader : *existing)
       if (loaders_.count(loader)) tracked_.insert(loader);
     if (tracked_.empty()) return {};
@@ -227,7 +229,7 @@ class Run {
   // ---- writers ----
 
   void write_loop() {
-    StagingWriter writer(db_, spec_.handler_id, spec_.run_id, seen_table_, tracked_);
+    StagingWriter writer(db_, spec_.handler_id, spec_.run_id, seen_table_, tracked_, &direct_copy_);
     while (true) {
       std::optional<Page> page;
       bool closed = false;
@@ -374,6 +376,7 @@ class Run {
   std::set<std::string> tracked_;
   std::string seen_table_;
   bool seen_analyzed_ = false;
+  std::atomic<bool> direct_copy_{false};
 };
 
 }  // namespace

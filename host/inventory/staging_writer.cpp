@@ -1,5 +1,6 @@
 #include "inventory/staging_writer.hpp"
 
+#include <array>
 #include <tuple>
 #include <vector>
 
@@ -14,6 +15,11 @@ constexpr const char* kCreateStaging =
     "CREATE TEMP TABLE IF NOT EXISTS gatehouse_inventory_staging "
     "(loader text NOT NULL, type text NOT NULL, id text NOT NULL, name text NOT NULL, data text NOT NULL, "
     "relations text NOT NULL) ON COMMIT DELETE ROWS";
+
+// A direct copy's columns (first syncs); a kept row holds the staging columns, kKeptFields of them.
+const std::vector<std::string> kDirectColumns{"handler_id", "loader", "type", "id", "name", "data", "relations",
+                                              "changed_run"};
+constexpr std::size_t kKeptFields = 6;
 
 // `rows` is the staged set; "ON CONFLICT ... WHERE" skips unchanged rows, so they cost no write.
 std::string merge_sql(const std::string& rows) {
@@ -52,12 +58,13 @@ std::string text_array(const std::set<std::string>& items) {
 }
 
 StagingWriter::StagingWriter(store::Database& db, std::string handler_id, std::int64_t run_id,
-                             std::string seen_table, std::set<std::string> tracked)
+                             std::string seen_table, std::set<std::string> tracked, std::atomic<bool>* direct)
     : db_(db),
       handler_id_(std::move(handler_id)),
       run_id_(run_id),
       seen_table_(std::move(seen_table)),
-      tracked_(std::move(tracked)) {}
+      tracked_(std::move(tracked)),
+      direct_(direct) {}
 
 StagingWriter::~StagingWriter() { discard(); }
 
@@ -77,8 +84,13 @@ Result<void> StagingWriter::begin() {
     txn_ = std::make_unique<pqxx::work>(**lease_);
     txn_->exec("SET LOCAL client_min_messages = warning");  // no "already exists, skipping" notices
     txn_->exec(kCreateStaging);
-    stream_ = std::make_unique<pqxx::stream_to>(
-        *txn_, kStaging, std::vector<std::string>{"loader", "type", "id", "name", "data", "relations"});
+    if (direct_ != nullptr && direct_->load()) {
+      txn_->exec("SAVEPOINT direct_copy");
+      direct_batch_ = true;
+      stream_ = std::make_unique<pqxx::stream_to>(*txn_, "resources", kDirectColumns);
+    } else {
+      open_staging_stream();
+    }
     batch_started_ = std::chrono::steady_clock::now();
     return {};
   } catch (...) {
@@ -93,7 +105,21 @@ Result<void> StagingWriter::append(const std::string& loader, const ::gatehouse:
   if (!txn_)
     if (auto begun = begin(); !begun) return begun;
   try {
-    *stream_ << std::tie(loader, resource.type(), resource.id(), resource.name(), row.data, row.relations);
+    if (direct_batch_) {
+      keep(loader, resource, row);
+      bool copied = true;
+      try {
+        *stream_ << std::tie(handler_id_, loader, resource.type(), resource.id(), resource.name(), row.data,
+                             row.relations, run_id_);
+      } catch (const pqxx::broken_connection&) {
+        throw;
+      } catch (const std::exception&) {
+        copied = false;  // the server refused the copy (say, a duplicate key): replay the batch through staging
+      }
+      if (!copied) fall_back_to_staging();
+    } else {
+      *stream_ << std::tie(loader, resource.type(), resource.id(), resource.name(), row.data, row.relations);
+    }
     ++staged_;
     ++counts_[loader].seen;
     return {};
@@ -115,25 +141,50 @@ Result<std::map<std::string, LoaderCounts>> StagingWriter::flush() {
   if (!txn_)
     if (auto begun = begin(); !begun) return begun.take_error();
   try {
+    if (direct_batch_) {
+      bool copied = true;
+      try {
+        stream_->complete();
+      } catch (const pqxx::broken_connection&) {
+        throw;
+      } catch (const std::exception&) {
+        copied = false;  // unique violation, or a deadlock with the other writer over one duplicated key
+      }
+      if (copied) {
+        stream_.reset();
+        direct_batch_ = false;
+        for (auto& [loader, c] : counts_) c.written = c.seen;  // every row was new
+        return commit_batch();
+      }
+      fall_back_to_staging();
+    }
     stream_->complete();
     stream_.reset();
     pqxx::result written;
     bool merged = false;
-    {
-      // A savepoint, so that a duplicate key in the batch costs a second statement, not the batch.
-      pqxx::subtransaction fast(*txn_, "merge");
-      try {
-        written = fast.exec_params(merge_sql(kStaging + std::string(" s")), handler_id_, run_id_);
-        fast.commit();
-        merged = true;
-      } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "21000") throw;
-        fast.abort();
-      }
+    // A savepoint, so that a duplicate key in the batch costs a second statement, not the batch. (Plain SQL:
+    // libpqxx 6.4's subtransaction::abort() after a failed statement left the transaction aborted.)
+    txn_->exec("SAVEPOINT merge");
+    try {
+      written = txn_->exec_params(merge_sql(kStaging + std::string(" s")), handler_id_, run_id_);
+      merged = true;
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "21000") throw;
+      txn_->exec("ROLLBACK TO SAVEPOINT merge");
     }
     if (!merged) written = txn_->exec_params(merge_sql(kDedupedRows), handler_id_, run_id_);
     for (const auto& row : written) counts_[row[0].as<std::string>()].written = row[1].as<std::int64_t>();
+    return commit_batch();
+  } catch (...) {
+    Error error = store::error_from_current_exception();
+    reset(error.code == "database_unavailable");
+    return error;
+  }
+}
 
+// Records the seen keys and the batch's progress, and commits. Throws; flush() catches.
+Result<std::map<std::string, LoaderCounts>> StagingWriter::commit_batch() {
+  {
     if (!seen_table_.empty()) {
       txn_->exec_params("INSERT INTO " + seen_table_ + " (loader, type, id) SELECT loader, type, id FROM " +
                             std::string(kStaging) + " WHERE loader = ANY($1::text[])",
@@ -159,12 +210,47 @@ Result<std::map<std::string, LoaderCounts>> StagingWriter::flush() {
     auto out = std::move(counts_);
     counts_.clear();
     staged_ = 0;
+    kept_text_.clear();
+    kept_ends_.clear();
     return out;
-  } catch (...) {
-    Error error = store::error_from_current_exception();
-    reset(error.code == "database_unavailable");
-    return error;
   }
+}
+
+void StagingWriter::open_staging_stream() {
+  stream_ = std::make_unique<pqxx::stream_to>(
+      *txn_, kStaging, std::vector<std::string>{"loader", "type", "id", "name", "data", "relations"});
+}
+
+void StagingWriter::keep(const std::string& loader, const ::gatehouse::provider::v1::Resource& resource,
+                         const StagingRow& row) {
+  for (const std::string* field : {&loader, &resource.type(), &resource.id(), &resource.name(), &row.data,
+                                   &row.relations}) {
+    kept_text_ += *field;
+    kept_ends_.push_back(kept_text_.size());
+  }
+}
+
+void StagingWriter::fall_back_to_staging() {
+  direct_->store(false);  // for the rest of the run: this handler's keys are not all new
+  try {
+    stream_->complete();  // ends the failed COPY if it is still open (it may throw the same error again)
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception&) {
+  }
+  stream_.reset();
+  txn_->exec("ROLLBACK TO SAVEPOINT direct_copy");  // nothing of the direct copy stays
+  direct_batch_ = false;
+  open_staging_stream();
+  std::array<std::string, kKeptFields> fields;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < kept_ends_.size(); ++i) {
+    fields[i % kKeptFields].assign(kept_text_, start, kept_ends_[i] - start);
+    start = kept_ends_[i];
+    if (i % kKeptFields == kKeptFields - 1) *stream_ << fields;
+  }
+  kept_text_.clear();
+  kept_ends_.clear();
 }
 
 void StagingWriter::discard() { reset(false); }
@@ -177,6 +263,9 @@ void StagingWriter::reset(bool connection_broken) {
     connection_broken = true;
   }
   stream_.reset();
+  direct_batch_ = false;  // the transaction's abort below ends the savepoint too
+  kept_text_.clear();
+  kept_ends_.clear();
   try {
     if (txn_) txn_->abort();
   } catch (...) {

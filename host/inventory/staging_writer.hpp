@@ -6,6 +6,13 @@
 // The merge writes a row only when it is new or its name, data, relations or loader changed. Keys of
 // loaders that already had rows when the run began are also recorded in the run's seen table, which the
 // end of the run uses to find stale rows.
+//
+// First syncs take a faster path: while the handler had no rows when the run began (`direct` is set), a
+// batch is copied straight into `resources` under a savepoint — one write per row, as `psql \copy` does,
+// instead of staging + merge. The batch's rows are also kept in memory (one batch, a few MiB) so that, if
+// the direct copy fails (a provider returning one key twice: unique violation), the savepoint is rolled back,
+// the rows are replayed through staging + merge (which resolves duplicates) and `direct` is cleared for the
+// rest of the run.
 #pragma once
 
 #include "common/result.hpp"
@@ -14,6 +21,7 @@
 
 #include <gatehouse/provider/v1/provider.pb.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -21,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace gatehouse::host::inventory {
 
@@ -38,8 +47,9 @@ class StagingWriter {
  public:
   // `seen_table`: the run's seen table (already quoted), empty when no loader needs one;
   // `tracked`: the loaders whose keys go there.
+  // `direct`: shared by the run's writers; nullptr or false = always stage and merge.
   StagingWriter(store::Database& db, std::string handler_id, std::int64_t run_id, std::string seen_table,
-                std::set<std::string> tracked);
+                std::set<std::string> tracked, std::atomic<bool>* direct = nullptr);
   ~StagingWriter();
   StagingWriter(const StagingWriter&) = delete;
   StagingWriter& operator=(const StagingWriter&) = delete;
@@ -64,6 +74,11 @@ class StagingWriter {
 
  private:
   Result<void> begin();
+  void open_staging_stream();
+  void keep(const std::string& loader, const ::gatehouse::provider::v1::Resource& resource, const StagingRow& row);
+  // Rolls the direct copy back to its savepoint and replays the kept rows into staging.
+  void fall_back_to_staging();
+  Result<std::map<std::string, LoaderCounts>> commit_batch();
   void reset(bool connection_broken);
 
   store::Database& db_;
@@ -74,6 +89,11 @@ class StagingWriter {
   std::optional<store::ConnectionLease> lease_;
   std::unique_ptr<pqxx::work> txn_;
   std::unique_ptr<pqxx::stream_to> stream_;
+  std::atomic<bool>* direct_;
+  bool direct_batch_ = false;  // this batch copies straight into resources, after SAVEPOINT direct_copy
+  // The direct batch's rows, for a replay: the fields back to back in `kept_text_`, their ends in `kept_ends_`.
+  std::string kept_text_;
+  std::vector<std::size_t> kept_ends_;
   std::map<std::string, LoaderCounts> counts_;
   std::size_t staged_ = 0;
   std::chrono::steady_clock::time_point batch_started_{};
