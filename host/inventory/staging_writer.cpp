@@ -184,36 +184,34 @@ Result<std::map<std::string, LoaderCounts>> StagingWriter::flush() {
 
 // Records the seen keys and the batch's progress, and commits. Throws; flush() catches.
 Result<std::map<std::string, LoaderCounts>> StagingWriter::commit_batch() {
-  {
-    if (!seen_table_.empty()) {
-      txn_->exec_params("INSERT INTO " + seen_table_ + " (loader, type, id) SELECT loader, type, id FROM " +
-                            std::string(kStaging) + " WHERE loader = ANY($1::text[])",
-                        text_array(tracked_));
-    }
-    LoaderCounts total;
-    for (const auto& [loader, c] : counts_) {
-      txn_->exec_params(
-          "UPDATE sync_run_loaders SET pages = pages + $3, resources_seen = resources_seen + $4, "
-          "resources_written = resources_written + $5, resources_rejected = resources_rejected + $6 "
-          "WHERE run_id = $1 AND loader = $2",
-          run_id_, loader, c.pages, c.seen, c.written, c.rejected);
-      total.seen += c.seen;
-      total.written += c.written;
-      total.rejected += c.rejected;
-    }
-    txn_->exec_params(
-        "UPDATE sync_runs SET resources_seen = resources_seen + $2, resources_written = resources_written + $3, "
-        "resources_rejected = resources_rejected + $4 WHERE id = $1",
-        run_id_, total.seen, total.written, total.rejected);
-    txn_->commit();
-    txn_.reset();
-    auto out = std::move(counts_);
-    counts_.clear();
-    staged_ = 0;
-    kept_text_.clear();
-    kept_ends_.clear();
-    return out;
+  if (!seen_table_.empty()) {
+    txn_->exec_params("INSERT INTO " + seen_table_ + " (loader, type, id) SELECT loader, type, id FROM " +
+                          std::string(kStaging) + " WHERE loader = ANY($1::text[])",
+                      text_array(tracked_));
   }
+  LoaderCounts total;
+  for (const auto& [loader, c] : counts_) {
+    txn_->exec_params(
+        "UPDATE sync_run_loaders SET pages = pages + $3, resources_seen = resources_seen + $4, "
+        "resources_written = resources_written + $5, resources_rejected = resources_rejected + $6 "
+        "WHERE run_id = $1 AND loader = $2",
+        run_id_, loader, c.pages, c.seen, c.written, c.rejected);
+    total.seen += c.seen;
+    total.written += c.written;
+    total.rejected += c.rejected;
+  }
+  txn_->exec_params(
+      "UPDATE sync_runs SET resources_seen = resources_seen + $2, resources_written = resources_written + $3, "
+      "resources_rejected = resources_rejected + $4 WHERE id = $1",
+      run_id_, total.seen, total.written, total.rejected);
+  txn_->commit();
+  txn_.reset();
+  auto out = std::move(counts_);
+  counts_.clear();
+  staged_ = 0;
+  kept_text_.clear();
+  kept_ends_.clear();
+  return out;
 }
 
 void StagingWriter::open_staging_stream() {
