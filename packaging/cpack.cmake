@@ -4,7 +4,7 @@
 #   gatehouse                    gatehoused, the gatehouse CLI, the provider runner, libgatehouse-proto.so.1,
 #                                the demo provider, schemas, the systemd unit, /etc/gatehouse/gatehoused.yaml
 #   gatehouse-sdk-dev            headers, libgatehouse-sdk.a, the test kit, the gatehouse-sdk CMake package,
-#                                gatehouse-sdk.pc
+#                                gatehouse-sdk.pc, the provider author's guide
 #   gatehouse-provider-NAME      every other provider of plugins/ (install component provider-NAME), one
 #                                package each, so providers are upgraded independently of the host
 #
@@ -18,8 +18,12 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/examples/gatehoused.yaml
   DESTINATION /etc/gatehouse COMPONENT system EXCLUDE_FROM_ALL)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/systemd/gatehoused.service
   DESTINATION /lib/systemd/system COMPONENT system EXCLUDE_FROM_ALL)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/provider-authors.md
+install(FILES ${PROJECT_SOURCE_DIR}/README.md
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/gatehouse COMPONENT system EXCLUDE_FROM_ALL)
+# The author's guide goes with the SDK, under any prefix too (`cmake --install` included): `gatehouse provider
+# new` names <prefix>/share/doc/gatehouse-sdk-dev/provider-authors.md in the project's README.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/provider-authors.md
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/gatehouse-sdk-dev COMPONENT sdk)
 
 set(_deb_dir ${CMAKE_CURRENT_LIST_DIR}/debian)
 set(_abi "gatehouse-abi-${GATEHOUSE_ABI_MAJOR}")
@@ -29,7 +33,11 @@ set(CPACK_PACKAGE_NAME gatehouse)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "gatehouse")
 set(CPACK_PACKAGE_CONTACT "gatehouse maintainers <gatehouse@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+# Each package's description is its own (CPACK_DEBIAN_<PACKAGE>_DESCRIPTION below, first line the summary).
+# CPackDeb ignores component-group descriptions and prepends a non-empty CPACK_PACKAGE_DESCRIPTION_SUMMARY to
+# every package's description, which made gatehouse-sdk-dev (and every provider package) open with the host's
+# summary: keep it empty.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)  # executables and shared objects; never the static SDK library
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -50,7 +58,7 @@ set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_SECTION admin)
 # every NEEDED library of the installed files against these lists). postgresql: the embedded default
 # database runs initdb/pg_ctl/postgres from /usr/lib/postgresql/*/bin.
 set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_DEPENDS
-  "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libprotobuf32, libpqxx-6.4, libpq5, libyaml-cpp0.7, libssl3, libspdlog1.10, libfmt9, postgresql, adduser")
+  "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libprotobuf32, libpqxx-6.4, libpq5, libyaml-cpp0.7, libssl3, libspdlog1.10, libfmt9, libre2-9, postgresql, adduser")
 # Providers depend on the provider ABI, not on a host version: any host speaking ABI N loads them.
 set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_PROVIDES "${_abi}")
 set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_CONTROL_EXTRA
@@ -59,7 +67,7 @@ set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_CONTROL_EXTRA
 # and needs this shlibs entry to turn it into a dependency.
 set(CPACK_DEBIAN_GATEHOUSE_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
-set(CPACK_COMPONENT_GROUP_GATEHOUSE_DESCRIPTION
+set(CPACK_DEBIAN_GATEHOUSE_DESCRIPTION
   "just-in-time access broker: gatehoused, the gatehouse CLI and the provider runner
  gatehouse routes access grants to providers (plugins), revokes them when they expire and keeps an
  inventory of resources in PostgreSQL. This package carries the daemon (systemd unit gatehoused.service,
@@ -75,12 +83,13 @@ set(CPACK_DEBIAN_GATEHOUSE-SDK-DEV_PACKAGE_DEPENDS
 # What `gatehouse provider new` projects use: a compiler, Catch2 for the test, dpkg-dev and file for
 # gatehouse_package_provider() (dpkg-shlibdeps).
 set(CPACK_DEBIAN_GATEHOUSE-SDK-DEV_PACKAGE_RECOMMENDS "g++, make, catch2, pkg-config, dpkg-dev, file")
-set(CPACK_COMPONENT_GROUP_GATEHOUSE-SDK-DEV_DESCRIPTION
+set(CPACK_DEBIAN_GATEHOUSE-SDK-DEV_DESCRIPTION
   "SDK for writing gatehouse providers
  Headers (gatehouse/sdk.hpp, gatehouse/abi.h), libgatehouse-sdk.a, the test kit (gatehouse/testing.hpp,
  libgatehouse-testing), the CMake package (find_package(gatehouse-sdk): gatehouse::sdk, gatehouse::testing,
  gatehouse_add_provider(), gatehouse_package_provider()) and gatehouse-sdk.pc. Start a provider with
- `gatehouse provider new NAME`; see /usr/share/doc/gatehouse/provider-authors.md.")
+ `gatehouse provider new NAME --publisher P`; the guide is
+ /usr/share/doc/gatehouse-sdk-dev/provider-authors.md.")
 
 # Every other provider of this tree: its own package.
 set(_components runtime system sdk provider-demo)
@@ -98,12 +107,12 @@ foreach(_c IN LISTS _all_components)
   set(CPACK_DEBIAN_${_P}_PACKAGE_NAME ${_pkg})
   set(CPACK_DEBIAN_${_P}_PACKAGE_SECTION admin)
   set(CPACK_DEBIAN_${_P}_PACKAGE_DEPENDS "${_abi}, gatehouse (>= ${PROJECT_VERSION})")
-  set(CPACK_COMPONENT_GROUP_${_P}_DESCRIPTION "gatehouse provider ${_name}
+  set(CPACK_DEBIAN_${_P}_DESCRIPTION "gatehouse provider ${_name}
  Installs ${_name}.so in /usr/lib/gatehouse/providers, where gatehoused finds it.")
 endforeach()
 set(CPACK_DEBIAN_GATEHOUSE-PROVIDER-POSTGRES_PACKAGE_DEPENDS
   "${_abi}, gatehouse (>= ${PROJECT_VERSION}), libpqxx-6.4, libpq5, libc6 (>= 2.36), libstdc++6 (>= 12)")
-set(CPACK_COMPONENT_GROUP_GATEHOUSE-PROVIDER-POSTGRES_DESCRIPTION "gatehouse provider for PostgreSQL roles
+set(CPACK_DEBIAN_GATEHOUSE-PROVIDER-POSTGRES_DESCRIPTION "gatehouse provider for PostgreSQL roles
  Just-in-time membership in PostgreSQL roles (gatehouse/postgres): grants and revokes role membership and
  loads databases and roles into the inventory. Installs postgres.so in /usr/lib/gatehouse/providers.")
 set(CPACK_COMPONENTS_ALL ${_components})

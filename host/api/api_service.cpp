@@ -54,6 +54,7 @@ std::vector<Route> routes() {
       route("GET", "/v1/handlers", P::read_control_plane, d::list_handlers),
       route("POST", "/v1/handlers", P::manage_control_plane, d::create_handler, "handler.create"),
       route("GET", "/v1/handlers/{id}", P::read_control_plane, d::show_handler),
+      route("PATCH", "/v1/handlers/{id}", P::manage_control_plane, d::update_handler, "handler.update"),
       route("DELETE", "/v1/handlers/{id}", P::manage_control_plane, d::delete_handler, "handler.delete"),
       route("POST", "/v1/handlers/{id}/check", P::manage_control_plane, d::check_handler, "handler.check"),
       route("GET", "/v1/target-groups", P::read_catalog, d::list_target_groups),
@@ -100,6 +101,23 @@ bool matches(const Route& r, const std::vector<std::string>& segments, std::vect
 }
 
 }  // namespace
+
+std::vector<RouteDescription> route_table() {
+  std::vector<RouteDescription> out;
+  for (const auto& r : routes()) {
+    std::string least = "none";
+    if (r.permission) {
+      least = "admin";  // admin may do everything
+      for (auto role : {auth::Role::requester, auth::Role::auditor})
+        if (auth::allows(role, *r.permission)) {
+          least = std::string(auth::role_name(role));
+          break;
+        }
+    }
+    out.push_back({r.method, r.label, r.permission.has_value(), least, r.audit_action ? r.audit_action : ""});
+  }
+  return out;
+}
 
 struct ApiService::Impl {
   ApiDependencies deps;
@@ -206,7 +224,9 @@ int http_status_for(const std::string& code) {
   if (code == "not_found") return 404;
   if (code == "method_not_allowed") return 405;
   if (code == "timeout") return 408;
-  if (code == "already_exists" || code == "failed_precondition" || code == "conflict") return 409;
+  if (code == "already_exists" || code == "failed_precondition" || code == "conflict" ||
+      code == "idempotency_conflict")
+    return 409;
   if (code == "payload_too_large") return 413;
   if (code == "unsupported_media_type") return 415;
   if (code == "database_unavailable" || code == "not_ready" || code == "unavailable") return 503;

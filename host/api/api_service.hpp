@@ -60,6 +60,17 @@ class ApiService {
   std::unique_ptr<Impl> impl_;
 };
 
+// One row of the router's table: what docs/api.md must list (tests/daemon/test_api_doc.cpp compares them).
+struct RouteDescription {
+  std::string method;        // "GET"
+  std::string path;          // "/v1/grants/{id}", placeholders as the router names them
+  bool authenticated = true;  // false for /healthz and /readyz only
+  std::string least_role;     // the least role that may call it: "requester", "auditor", "admin"; "none" without a token
+  std::string audit_action;  // "grant.request" for mutating calls, "" otherwise
+};
+// Every route ApiService::handle answers, in the router's own order. Pure; callable from any thread.
+std::vector<RouteDescription> route_table();
+
 // The HTTP status for an Error code (invalid_argument → 400, not_found → 404, …).
 int http_status_for(const std::string& code);
 HttpResponse error_response(const Error& error);

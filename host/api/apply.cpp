@@ -17,6 +17,16 @@ std::chrono::seconds duration_of(const json& value) {
   return parse_duration_text(value.get<std::string>()).value_or(std::chrono::seconds(0));
 }
 
+// A refusal of one object of the document, as faults under the object's path: its diagnostics ("/config/token")
+// when it has some, else its sentence at the object itself.
+void add_faults(std::vector<Diagnostic>& faults, const std::string& path, const Error& error) {
+  if (error.diagnostics.empty()) {
+    faults.push_back({path, error.message});
+    return;
+  }
+  for (const auto& d : error.diagnostics) faults.push_back({path + d.path, d.reason});
+}
+
 // One planned step: what it is, and the call that makes it true.
 struct Step {
   PlannedChange change;
@@ -57,19 +67,27 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     const std::string path = "/handlers/" + std::to_string(i);
     registry::HandlerSpec spec{h["id"].get<std::string>(), h["provider"].get<std::string>(), h["config"]};
     spec.isolation = registry::parse_isolation(h.value("isolation", "in_process")).value_or(registry::Isolation::in_process);
-    // Validate the config now, so a dry run reports what the real run would refuse.
+    spec.backend = h.value("backend", "");  // absent: none (an update then removes a declared one)
     if (auto ref = registry::parse_provider_ref(spec.provider); !ref) {
       faults.push_back({path + "/provider", ref.error().message});
       continue;
     } else if (auto module = catalog.find(*ref); !module) {
       faults.push_back({path + "/provider", "provider " + spec.provider + " is not loaded by this gatehoused"});
       continue;
-    } else if (auto valid = validate_config(module->schema(), spec.config); !valid) {
-      for (const auto& d : valid.error().diagnostics) faults.push_back({path + "/config" + d.path, d.reason});
-      continue;
     }
     const std::string object = "handler/" + spec.id;
     auto existing = registry.handler(spec.id);
+    // Whatever will be created or updated passes the registry's own checks now, dry run or not: the config
+    // against the provider's schema, secrets as references, the references resolved, an instance the provider
+    // accepts. So a dry run refuses what the real run refuses, and the real run refuses before changing anything.
+    const bool unchanged = existing && existing->provider.text() == spec.provider &&
+                           existing->isolation == spec.isolation && existing->config == spec.config;
+    if (!unchanged) {
+      if (auto checked = registry.check_handler(spec); !checked) {
+        add_faults(faults, path, checked.error());
+        continue;
+      }
+    }
     if (!existing) {
       steps.push_back({{"create", object, "provider " + spec.provider, ""},
                        [&registry, spec]() -> Result<void> {
@@ -82,6 +100,8 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     std::vector<std::string> differences;
     if (existing->provider.text() != spec.provider)
       differences.push_back("provider " + existing->provider.text() + " → " + spec.provider);
+    if (existing->backend != spec.backend.value_or(""))
+      differences.push_back("backend '" + existing->backend + "' → '" + spec.backend.value_or("") + "'");
     if (existing->isolation != spec.isolation)
       differences.push_back(std::string("isolation ") + registry::isolation_name(existing->isolation) + " → " +
                             registry::isolation_name(spec.isolation));
@@ -114,6 +134,13 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     const std::string path = "/target_groups/" + std::to_string(i);
     registry::TargetGroupSpec spec{g["id"].get<std::string>(), g["kind"].get<std::string>()};
     if (g.contains("max_duration")) spec.max_duration = duration_of(g["max_duration"]);
+    // The schema's pattern lets "1h1h" and "30m1h" through; the one duration parser says why it refuses them.
+    if (const auto md = g.find("max_duration"); md != g.end() && md->is_string()) {
+      if (auto d = parse_duration_detailed(md->get<std::string>()); !d.value) {
+        faults.push_back({path + "/max_duration", d.fault});
+        continue;
+      }
+    }
     auto kind = registry::parse_kind_ref(spec.kind);
     if (!kind) {
       faults.push_back({path + "/kind", kind.error().message});
@@ -122,6 +149,11 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     group_kind_names[spec.id] = kind->kind;
     const std::string object = "target_group/" + spec.id;
     auto existing = registry.find_target_group(spec.id);
+    // The registry's checks of a new group (id, provider loaded, kind, maximum duration) now, dry run or not.
+    if (auto checked = registry.check_target_group(spec); !checked) {
+      add_faults(faults, path, checked.error());
+      continue;
+    }
     if (!existing) {
       steps.push_back({{"create", object, "kind " + spec.kind + ", max duration " + format_duration(spec.max_duration), ""},
                        [&registry, spec]() -> Result<void> {
@@ -160,6 +192,19 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
       else if (auto group = registry.find_target_group(spec.target_group))
         spec.kind = group->kind.kind;
     }
+    // A route needs its group and handler: existing ones, or ones this document creates (a create that would
+    // fail is already a fault above). Checked now, so a dry run says what the real run would refuse.
+    const std::string path = "/routes/" + std::to_string(i);
+    const auto named = [](const json& list, const std::string& id) {
+      for (const auto& item : list)
+        if (item.value("id", "") == id) return true;
+      return false;
+    };
+    if (!registry.find_target_group(spec.target_group) && !named(groups, spec.target_group))
+      faults.push_back({path + "/target_group", "target group '" + spec.target_group +
+                                                    "' does not exist and this file does not create it"});
+    if (!registry.handler(spec.handler) && !named(handlers, spec.handler))
+      faults.push_back({path + "/handler", "handler '" + spec.handler + "' does not exist and this file does not create it"});
     const std::string object = "route/" + spec.target_group + "/" + spec.handler + "/" + spec.kind;
     std::optional<registry::RouteInfo> existing;
     for (const auto& route : registry.routes())

@@ -5,9 +5,12 @@
 //   update     it exists and differs in what may change (handler provider/config/isolation, a group's maximum
 //              duration, a route's priority)
 //   unchanged  it exists as written
-// A change that cannot be made in place (a target group's kind, fixed at creation) is refused before
-// anything is changed. Applying runs the plan in order (handlers, groups, routes) and stops at the first
-// failure; the report says what was done and what was not.
+// Planning runs every check the real calls run (Registry::check_handler / check_target_group: config schema,
+// literal secrets, references resolved as the daemon resolves them, an instance the provider accepts; a
+// route's group and handler exist or are created by the file), for a dry run and a real run alike: a dry run
+// refuses exactly what the real run refuses, and a refusal comes before anything is changed. So does a change
+// that cannot be made in place (a target group's kind, fixed at creation). Applying runs the plan in order
+// (handlers, groups, routes) and stops at the first failure; the report says what was done and what was not.
 #pragma once
 
 #include "common/result.hpp"

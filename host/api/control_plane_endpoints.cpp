@@ -23,6 +23,7 @@ json handler_with_routes(ApiDependencies& deps, const registry::HandlerInfo& h) 
   for (const auto& r : deps.registry.routes())
     if (r.handler == h.id) routes.push_back(route_json(r));
   out["routes"] = routes;
+  add_revokes_failing(deps, out, revokes_failing_by_handler(deps));
   return out;
 }
 
@@ -65,7 +66,11 @@ HttpResponse show_provider(ApiDependencies& deps, Call& call) {
 
 HttpResponse list_handlers(ApiDependencies& deps, Call&) {
   json list = json::array();
-  for (const auto& h : deps.registry.handlers()) list.push_back(handler_json(h, schema_of(deps, h.provider)));
+  const auto failing = revokes_failing_by_handler(deps);
+  for (const auto& h : deps.registry.handlers()) {
+    list.push_back(handler_json(h, schema_of(deps, h.provider)));
+    add_revokes_failing(deps, list.back(), failing);
+  }
   return json_response(200, items(std::move(list)));
 }
 
@@ -84,9 +89,35 @@ HttpResponse create_handler(ApiDependencies& deps, Call& call) {
   call.audit_details = {{"provider", parsed->provider}};
   registry::HandlerSpec spec{parsed->id, parsed->provider, parsed->config};
   spec.isolation = *isolation_of(parsed->isolation);
+  spec.backend = parsed->backend;
   auto created = deps.registry.create_handler(spec);
   if (!created) return error_response(created.error());
   return json_response(201, handler_with_routes(deps, *created));
+}
+
+// Secret rotation and config changes without losing routes or grants: the handler keeps its id (so its routes
+// and grants stay), gets a new instance built from the new config first (a refused config leaves the old one
+// serving), and is 'unknown' until its next check. Absent fields keep their current values.
+HttpResponse update_handler(ApiDependencies& deps, Call& call) {
+  call.audit_object = "handler/" + call.params[0];
+  auto body = body_of(call);
+  if (!body) return error_response(body.error());
+  auto parsed = parse_handler_update(*body);
+  if (!parsed) return error_response(parsed.error());
+  if (parsed->id && *parsed->id != call.params[0])
+    return error_response(make_error("invalid_argument",
+                                     "the body names handler '" + *parsed->id + "' but the path names '" +
+                                         call.params[0] + "'; a handler's id cannot change",
+                                     {{"/id", "must be the id in the path"}}));
+  auto current = deps.registry.handler(call.params[0]);
+  if (!current) return error_response(not_found("handler", call.params[0]));
+  registry::HandlerSpec spec{current->id, parsed->provider.value_or(current->provider.text()),
+                             parsed->config.value_or(current->config)};
+  spec.isolation = parsed->isolation ? *isolation_of(*parsed->isolation) : current->isolation;
+  call.audit_details = {{"provider", spec.provider}};
+  auto updated = deps.registry.update_handler(spec);
+  if (!updated) return error_response(updated.error());
+  return json_response(200, handler_with_routes(deps, *updated));
 }
 
 HttpResponse delete_handler(ApiDependencies& deps, Call& call) {

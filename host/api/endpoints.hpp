@@ -6,6 +6,7 @@
 #include "api/api_service.hpp"
 #include "api/request_parsing.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ HttpResponse show_provider(ApiDependencies&, Call&);
 HttpResponse list_handlers(ApiDependencies&, Call&);
 HttpResponse show_handler(ApiDependencies&, Call&);
 HttpResponse create_handler(ApiDependencies&, Call&);
+HttpResponse update_handler(ApiDependencies&, Call&);
 HttpResponse delete_handler(ApiDependencies&, Call&);
 HttpResponse check_handler(ApiDependencies&, Call&);
 HttpResponse list_target_groups(ApiDependencies&, Call&);
@@ -44,6 +46,11 @@ HttpResponse delete_route(ApiDependencies&, Call&);
 HttpResponse apply(ApiDependencies&, Call&);
 
 // Grants (grant_endpoints.cpp).
+// Grants flagged revoke_failing, by the handler that owes their revoke (empty map when the database fails: it
+// only decorates the answer). add_revokes_failing() puts the count and a sentence into a handler's JSON
+// ("health": {"revokes_failing": N, "revokes_failing_reason": "N revokes failing: ..."}).
+std::map<std::string, long long> revokes_failing_by_handler(ApiDependencies& deps);
+void add_revokes_failing(ApiDependencies& deps, nlohmann::json& handler, const std::map<std::string, long long>& failing);
 HttpResponse list_grants(ApiDependencies&, Call&);
 HttpResponse show_grant(ApiDependencies&, Call&);
 HttpResponse request_grant(ApiDependencies&, Call&);

@@ -109,11 +109,21 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return on_read_error(ec, true);
     timer_.cancel();
     auto message = parser_->release();
+    // Two credentials in one request: which one a proxy checked and which one we would verify is a guess, and
+    // guessing is how a request gets through on the wrong identity. Refused before any handler runs.
+    if (const auto n = message.count(http::field::authorization); n > 1)
+      return fail(400, "bad_request",
+                  "the request has " + std::to_string(n) + " Authorization headers; send exactly one");
     HttpRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     request.authorization = std::string(message[http::field::authorization]);
     request.content_type = std::string(message[http::field::content_type]);
+    // One key per request: two would make "the same request again" ambiguous (POST /v1/grants, docs/api.md).
+    if (const auto n = message.count("Idempotency-Key"); n > 1)
+      return fail(400, "bad_request", "the request has " + std::to_string(n) + " Idempotency-Key headers; send one");
+    if (auto key = message.find("Idempotency-Key"); key != message.end())
+      request.idempotency_key = std::string(key->value());
     request.body = std::move(message.body());
     request.remote = remote_;
     keep_alive_ = message.keep_alive() && !server_.stopping;

@@ -1,7 +1,8 @@
 // The HTTP/1.1 transport of the API on Boost.Beast: accepts on one address, reads requests with a body limit
 // and read/write timeouts, hands each to a handler function and writes its response (keep-alive honoured).
-// Malformed requests never reach the handler: they get a JSON error (400 bad request, 408 too slow,
-// 413 too large, 431 headers too large) and the connection is closed. Handlers run on the server's threads
+// Malformed requests never reach the handler: they get a JSON error (400 bad request — not HTTP/1.1, or more
+// than one Authorization header —, 408 too slow, 413 too large, 431 headers too large) and the connection is
+// closed. Handlers run on the server's threads
 // and may block (database calls); slow clients do not hold a thread (reads are asynchronous).
 #pragma once
 

@@ -2,6 +2,7 @@
 // request and writes the response; the service and its tests never touch sockets.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@ struct HttpRequest {
   std::string target;         // path and query, as received ("/v1/grants?status=active")
   std::string authorization;  // the Authorization header, "" when absent
   std::string content_type;
+  std::optional<std::string> idempotency_key;  // the Idempotency-Key header, when sent (even empty)
   std::string body;
   std::string remote;  // peer address, for logs
 };

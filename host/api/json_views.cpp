@@ -37,14 +37,23 @@ json provider_json(const ProviderModule& module, bool with_schema) {
 }
 
 json handler_json(const registry::HandlerInfo& h, const json* provider_schema) {
+  // While degraded: the targets the provider said it cannot grant, with why.
+  json unavailable = json::array();
+  for (const auto& u : h.unavailable_targets) {
+    json properties = json::object();
+    for (const auto& [k, v] : u.properties) properties[k] = v;
+    unavailable.push_back({{"kind", u.kind}, {"properties", properties}, {"reason", u.reason}});
+  }
   return json{{"id", h.id},
               {"provider", h.provider.text()},
               {"isolation", registry::isolation_name(h.isolation)},
+              {"backend", text_or_null(h.backend)},
               {"config", provider_schema ? redact_secrets(*provider_schema, h.config) : h.config},
               {"health",
                {{"status", registry::health_status_name(h.health)},
                 {"reason", text_or_null(h.health_reason)},
-                {"checked_at", time_or_null(h.health_checked_at)}}}};
+                {"checked_at", time_or_null(h.health_checked_at)},
+                {"unavailable_targets", unavailable}}}};
 }
 
 json target_group_json(const registry::TargetGroupInfo& g) {
@@ -66,6 +75,15 @@ json route_json(const registry::RouteInfo& r) {
 json grant_json(const grants::GrantRecord& g) {
   json target = json::object();
   for (const auto& [k, v] : g.target) target[k] = v;
+  json failure = nullptr;  // a failed grant: the refusal as the provider said it, with its field paths
+  if (g.failure) {
+    json details = json::array();
+    for (const auto& [path, reason] : g.failure->details) details.push_back({{"path", path}, {"reason", reason}});
+    failure = json{{"handler", text_or_null(g.failure->handler)},
+                   {"code", g.failure->code},
+                   {"message", g.failure->message},
+                   {"details", details}};
+  }
   return json{{"id", g.id},
               {"subject", g.subject},
               {"target_group", g.target_group},
@@ -82,7 +100,10 @@ json grant_json(const grants::GrantRecord& g) {
               {"handler", text_or_null(g.handler_id)},
               {"kind", text_or_null(g.kind)},
               {"revoke_failing", g.revoke_failing},
+              {"access_may_persist", g.access_may_persist},
               {"last_error", text_or_null(g.last_error)},
+              {"failure", failure},
+              {"idempotency_key", text_or_null(g.idempotency_key)},
               {"created_by", g.created_by}};
 }
 

@@ -47,6 +47,11 @@ void Metrics::count_failover(const std::string& handler) {
   ++failovers_[handler];
 }
 
+void Metrics::count_routing_skip(const std::string& handler, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++skips_[{handler, reason}];
+}
+
 std::string Metrics::render(const std::map<std::string, long long>& grants_by_state,
                             const std::map<std::string, bool>& handler_health) const {
   std::ostringstream out;
@@ -70,6 +75,12 @@ std::string Metrics::render(const std::map<std::string, long long>& grants_by_st
   if (failovers_.empty()) out << "gatehouse_routing_failovers_total 0\n";
   for (const auto& [handler, n] : failovers_)
     out << "gatehouse_routing_failovers_total{handler=\"" << label(handler) << "\"} " << n << '\n';
+  out << "# HELP gatehouse_routing_skips_total Routes a routing decision passed over (unhealthy, disabled or "
+         "invalid), as named in grant histories.\n# TYPE gatehouse_routing_skips_total counter\n";
+  if (skips_.empty()) out << "gatehouse_routing_skips_total 0\n";
+  for (const auto& [key, n] : skips_)
+    out << "gatehouse_routing_skips_total{handler=\"" << label(key.first) << "\",reason=\"" << label(key.second)
+        << "\"} " << n << '\n';
   out << "# HELP gatehouse_http_requests_total API requests by route, method and status code.\n"
          "# TYPE gatehouse_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {

@@ -2,7 +2,11 @@
 //   gatehouse_grants{state}                         gauge, grants by state (read from PostgreSQL at scrape)
 //   gatehouse_grant_transitions_total{to}           counter, transitions committed by this process
 //   gatehouse_routing_failovers_total{handler}      counter, Grant calls that failed over to the next route
+//   gatehouse_routing_skips_total{handler,reason}   counter, routes a routing decision passed over and named in the
+//                                                   grant's history (reason: unhealthy, disabled, invalid)
 //   gatehouse_handler_healthy{handler}              gauge, 1 healthy / 0 not
+//   gatehouse_grants_revoke_failing{handler}        gauge, grants flagged revoke_failing by the handler owing the
+//                                                   revoke (read from PostgreSQL at scrape; operations_endpoints.cpp)
 //   gatehouse_http_requests_total{route,method,code} counter
 //   gatehouse_http_request_duration_seconds{route}  histogram
 // Counters are per process (Prometheus sums replicas); gauges come from the shared state.
@@ -27,6 +31,7 @@ class Metrics {
                        std::chrono::duration<double> elapsed);
   void count_transition(const std::string& to);
   void count_failover(const std::string& handler);
+  void count_routing_skip(const std::string& handler, const std::string& reason);
 
   // The exposition text; the gauges are passed in by the caller, which reads them from the control plane.
   std::string render(const std::map<std::string, long long>& grants_by_state,
@@ -43,6 +48,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::map<std::string, std::uint64_t> transitions_;
   std::map<std::string, std::uint64_t> failovers_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> skips_;  // (handler, reason)
 };
 
 }  // namespace gatehouse::host::api

@@ -3,9 +3,13 @@
 #include "common/duration_text.hpp"
 #include "common/json_pointer.hpp"
 #include "common/json_type_name.hpp"
+#include "common/strict_json.hpp"
+#include "common/utf8_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <set>
 
@@ -23,22 +27,37 @@ int hex_value(char c) {
   return -1;
 }
 
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+// The decoded text, or (in `fault`) why it is refused, as the end of a sentence about the part.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space, std::string& fault) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
+      const bool complete = i + 2 < text.size();
+      const int hi = complete ? hex_value(text[i + 1]) : -1, lo = complete ? hex_value(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        fault = "has a malformed percent-escape (% must be followed by two hex digits)";
+        return std::nullopt;
+      }
       c = static_cast<char>(hi << 4 | lo);
       i += 2;
     } else if (c == '+' && plus_is_space) {
       c = ' ';
     }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;  // no control characters, no NUL
+    if (c == '\0') {
+      fault = "contains a NUL character (%00), which gatehouse does not accept in any text";
+      return std::nullopt;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      fault = "contains a control character";
+      return std::nullopt;
+    }
     out.push_back(c);
+  }
+  if (!is_valid_utf8(out)) {
+    fault = "is not valid UTF-8 once percent-decoded";
+    return std::nullopt;
   }
   return out;
 }
@@ -58,6 +77,18 @@ class Fields {
     const auto& s = v->get_ref<const std::string&>();
     if (required && s.empty()) return fault(name, "must not be empty");
     if (s.size() > max) return fault(name, "is longer than " + std::to_string(max) + " bytes");
+    // parse_json_object already refused these; a document built another way (YAML, tests) is checked here.
+    if (auto bad = text_fault(s)) return fault(name, *bad);
+    return s;
+  }
+
+  // A name or identity (a subject, an id): text without control characters, which no identity has and which
+  // would only serve to disguise one in a listing or a log.
+  std::optional<std::string> name_text(const std::string& name, bool required, std::size_t max) {
+    auto s = text(name, required, max);
+    if (!s) return s;
+    for (unsigned char c : *s)
+      if (c < 0x20 || c == 0x7f) return fault(name, "contains a control character");
     return s;
   }
 
@@ -78,6 +109,13 @@ class Fields {
     return n;
   }
 
+  std::optional<bool> boolean(const std::string& name, bool required) {
+    const json* v = get(name, required);
+    if (!v) return std::nullopt;
+    if (!v->is_boolean()) return fault(name, std::string("must be true or false, not ") + type_name(*v));
+    return v->get<bool>();
+  }
+
   const json* object(const std::string& name, bool required) {
     const json* v = get(name, required);
     if (!v) return nullptr;
@@ -88,7 +126,8 @@ class Fields {
     return v;
   }
 
-  // "duration" (text) or "<name>_seconds" (integer); at most one of them.
+  // "<name>" (text such as "1h30m", or an integer number of seconds) or "<name>_seconds" (integer); at most one
+  // of them. Text follows parse_duration_detailed (common/duration_text.hpp): a unit on every number.
   std::optional<std::chrono::seconds> duration(const std::string& name, bool required) {
     const bool has_text = object_.contains(name), has_seconds = object_.contains(name + "_seconds");
     if (has_text && has_seconds) {
@@ -96,22 +135,28 @@ class Fields {
       seen_.insert(name + "_seconds");
       return fault(name, "give either " + name + " or " + name + "_seconds, not both");
     }
-    if (has_seconds) {
-      auto n = integer(name + "_seconds", false, 1, 100LL * 365 * 86400);
-      if (!n) return std::nullopt;
-      return std::chrono::seconds(*n);
-    }
+    if (has_seconds) return seconds(name + "_seconds");
     const json* v = get(name, required);
     if (!v) return std::nullopt;
-    if (v->is_number_integer()) {
-      auto n = integer(name, false, 1, 100LL * 365 * 86400);
-      if (!n) return std::nullopt;
-      return std::chrono::seconds(*n);
-    }
+    if (v->is_number_integer()) return seconds(name);
     if (!v->is_string()) return fault(name, std::string("must be a duration such as \"1h30m\", not ") + type_name(*v));
-    auto d = parse_duration_text(v->get_ref<const std::string&>());
-    if (!d) return fault(name, "must be a duration such as \"90s\", \"15m\", \"8h\" or \"1h30m\"");
-    return d;
+    auto d = parse_duration_detailed(v->get_ref<const std::string&>());
+    if (!d.value) return fault(name, d.fault);
+    return d.value;
+  }
+
+  // An integer number of seconds, 1s to kMaxDurationSeconds.
+  std::optional<std::chrono::seconds> seconds(const std::string& name) {
+    const json* v = get(name, false);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer()) return fault(name, std::string("must be an integer number of seconds, not ") + type_name(*v));
+    // nlohmann stores non-negative integers as unsigned: compare each kind in its own type.
+    if (v->is_number_unsigned() ? v->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxDurationSeconds)
+                                : v->get<std::int64_t>() > kMaxDurationSeconds)
+      return fault(name, "is too long (at most 36500d)");
+    const std::int64_t n = v->is_number_unsigned() ? static_cast<std::int64_t>(v->get<std::uint64_t>()) : v->get<std::int64_t>();
+    if (n < 1) return fault(name, "must be at least 1s");
+    return std::chrono::seconds(n);
   }
 
   void add(const std::string& path, const std::string& reason) { faults_.push_back({path, reason}); }
@@ -172,8 +217,15 @@ Result<RequestTarget> parse_target(std::string_view target) {
     if (end == std::string_view::npos) end = path.size();
     const auto raw = path.substr(start, end - start);
     if (!raw.empty()) {
-      auto decoded = percent_decode(raw, false);
-      if (!decoded) return make_error("invalid_argument", "the request path has a malformed percent-escape or a control character");
+      std::string fault;
+      auto decoded = percent_decode(raw, false, fault);
+      if (!decoded) {
+        // Faults of the request target are located in a virtual document {"path": [segments], "query": {…}}.
+        const std::string where = "/path/" + std::to_string(out.segments.size());
+        return make_error("invalid_argument",
+                          "path segment " + std::to_string(out.segments.size() + 1) + " of the request " + fault,
+                          {{where, fault}});
+      }
       out.segments.push_back(std::move(*decoded));
     }
     start = end + 1;
@@ -186,10 +238,15 @@ Result<RequestTarget> parse_target(std::string_view target) {
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
       if (pair.empty()) continue;
       const auto eq = pair.find('=');
-      auto name = percent_decode(pair.substr(0, eq), true);
-      auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-      if (!name || !value || name->empty())
-        return make_error("invalid_argument", "the query string has a malformed parameter");
+      std::string fault;
+      auto name = percent_decode(pair.substr(0, eq), true, fault);
+      if (!name || name->empty())
+        return make_error("invalid_argument", "a query parameter name " + (name ? std::string("is empty") : fault),
+                          {{"/query", name ? "has a parameter without a name" : "has a parameter name that " + fault}});
+      auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true, fault);
+      if (!value)
+        return make_error("invalid_argument", "query parameter '" + *name + "' " + fault,
+                          {{"/query/" + pointer_token(*name), fault}});
       if (!out.query.emplace(*name, *value).second)
         return make_error("invalid_argument", "query parameter '" + *name + "' is given more than once");
     }
@@ -199,31 +256,42 @@ Result<RequestTarget> parse_target(std::string_view target) {
 
 Result<nlohmann::json> parse_json_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
-  try {
-    json parsed = json::parse(body.begin(), body.end());
-    if (!parsed.is_object()) return make_error("invalid_argument", "the request body must be a JSON object");
-    return parsed;
-  } catch (const json::parse_error& e) {
-    return make_error("invalid_json", "the request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-  } catch (const std::exception&) {
-    return make_error("invalid_json", "the request body is not valid JSON");
-  }
+  auto parsed = parse_strict_json(body, "the request body");
+  if (!parsed) return parsed.take_error();
+  if (!parsed->is_object()) return make_error("invalid_argument", "the request body must be a JSON object");
+  return parsed;
 }
 
 Result<GrantRequestBody> parse_grant_request(const json& body) {
   if (auto r = require_object(body); !r) return r.take_error();
   Fields f(body);
   GrantRequestBody out;
-  out.subject = f.text("subject", false, 320).value_or("");
-  out.target_group = f.text("target_group", true, 63).value_or("");
+  // Absent: the caller's own subject. Given: it must name someone ("" is a mistake, not "myself").
+  out.subject = f.name_text("subject", body.contains("subject") && !body["subject"].is_null(), 320).value_or("");
+  out.target_group = f.name_text("target_group", true, 63).value_or("");
   if (const json* target = f.object("target", true)) {
     for (const auto& [name, value] : target->items()) {
+      const std::string path = f.path("target") + "/" + pointer_token(name);
+      if (auto bad = text_fault(name)) {
+        f.add(f.path("target"), "has a property name that " + *bad);
+        continue;
+      }
+      // Integer and boolean properties travel to providers as text: 5432 and true become "5432" and "true";
+      // the target group's schema then checks the type (grants/target_validation).
+      if (value.is_boolean() || value.is_number_integer()) {
+        out.target.emplace(name, value.dump());
+        continue;
+      }
       if (!value.is_string()) {
-        f.add(f.path("target") + "/" + pointer_token(name), std::string("must be a string, not ") + type_name(value));
+        f.add(path, std::string("must be a string, an integer or a boolean, not ") + type_name(value));
         continue;
       }
       if (value.get_ref<const std::string&>().size() > kMaxTextField) {
-        f.add(f.path("target") + "/" + pointer_token(name), "is longer than 4096 bytes");
+        f.add(path, "is longer than 4096 bytes");
+        continue;
+      }
+      if (auto bad = text_fault(value.get_ref<const std::string&>())) {
+        f.add(path, *bad);
         continue;
       }
       out.target.emplace(name, value.get<std::string>());
@@ -243,13 +311,51 @@ Result<HandlerBody> parse_handler(const json& body) {
   if (auto r = require_object(body); !r) return r.take_error();
   Fields f(body);
   HandlerBody out;
-  out.id = f.text("id", true, 63).value_or("");
+  out.id = f.name_text("id", true, 63).value_or("");
   out.provider = f.text("provider", true, 300).value_or("");
   out.isolation = f.text("isolation", false, 20).value_or("");
   if (!out.isolation.empty() && out.isolation != "in_process" && out.isolation != "process")
     f.add(f.path("isolation"), "must be one of in_process, process");
-  if (const json* config = f.object("config", true)) out.config = *config;
+  if (body.contains("backend")) {
+    out.backend = f.text("backend", false, 200).value_or("");
+    // Same rule as registry::check_backend_name (this file depends on host/common only: the fuzzer).
+    const bool named = !out.backend->empty() && std::isalnum(static_cast<unsigned char>(out.backend->front())) &&
+                       std::all_of(out.backend->begin(), out.backend->end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._:/@-", c) != nullptr;
+                       });
+    if (!named && !out.backend->empty())
+      f.add(f.path("backend"), "must be 1-200 characters from letters, digits and . _ : / @ -, starting with a "
+                               "letter or digit");
+  }
+  if (const json* config = f.object("config", true)) {
+    out.config = *config;
+    if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
+  }
   if (auto r = f.finish("handler"); !r) return r.take_error();
+  return out;
+}
+
+Result<HandlerUpdateBody> parse_handler_update(const json& body) {
+  if (auto r = require_object(body); !r) return r.take_error();
+  Fields f(body);
+  HandlerUpdateBody out;
+  if (body.contains("id")) out.id = f.name_text("id", true, 63);
+  if (body.contains("provider")) out.provider = f.text("provider", true, 300);
+  if (body.contains("isolation")) {
+    out.isolation = f.text("isolation", true, 20);
+    if (out.isolation && *out.isolation != "in_process" && *out.isolation != "process")
+      f.add(f.path("isolation"), "must be one of in_process, process");
+  }
+  if (body.contains("config")) {
+    if (const json* config = f.object("config", true)) {
+      out.config = *config;
+      if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
+    }
+  }
+  if (auto r = f.finish("handler update"); !r) return r.take_error();
+  if (!out.provider && !out.isolation && !out.config)
+    return make_error("invalid_argument", "a handler update names at least one of provider, isolation, config",
+                      {{"", "give provider, isolation or config"}});
   return out;
 }
 
@@ -257,7 +363,7 @@ Result<TargetGroupBody> parse_target_group(const json& body) {
   if (auto r = require_object(body); !r) return r.take_error();
   Fields f(body);
   TargetGroupBody out;
-  out.id = f.text("id", true, 63).value_or("");
+  out.id = f.name_text("id", true, 63).value_or("");
   out.kind = f.text("kind", true, 400).value_or("");
   out.max_duration = f.duration("max_duration", false);
   if (auto r = f.finish("target group"); !r) return r.take_error();
@@ -268,8 +374,8 @@ Result<RouteBody> parse_route(const json& body) {
   if (auto r = require_object(body); !r) return r.take_error();
   Fields f(body);
   RouteBody out;
-  out.target_group = f.text("target_group", true, 63).value_or("");
-  out.handler = f.text("handler", true, 63).value_or("");
+  out.target_group = f.name_text("target_group", true, 63).value_or("");
+  out.handler = f.name_text("handler", true, 63).value_or("");
   out.kind = f.text("kind", false, 300).value_or("");
   out.priority = static_cast<int>(f.integer("priority", true, 0, 999).value_or(0));
   if (auto r = f.finish("route"); !r) return r.take_error();
@@ -290,6 +396,10 @@ Result<RevokeBody> parse_revoke(const json& body) {
   Fields f(body);
   RevokeBody out;
   out.reason = f.text("reason", false).value_or("");
+  out.force = f.boolean("force", false).value_or(false);
+  out.handler = f.name_text("handler", false, 63).value_or("");
+  if (out.force && out.reason.empty()) f.add(f.path("reason"), "is required with force (why the access may persist)");
+  if (out.force && !out.handler.empty()) f.add(f.path("handler"), "cannot be combined with force");
   if (auto r = f.finish("revoke request"); !r) return r.take_error();
   return out;
 }

@@ -1,12 +1,33 @@
 #include "audit/audit_log.hpp"
 
+#include "common/utf8_text.hpp"
+
 namespace gatehouse::host::audit {
+
+nlohmann::json storable_json(const nlohmann::json& value) {
+  if (value.is_string()) return storable_text(value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : value) out.push_back(storable_json(item));
+    return out;
+  }
+  if (value.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, member] : value.items()) out[storable_text(key)] = storable_json(member);
+    return out;
+  }
+  return value;
+}
 
 Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
                     const std::string& object, const std::string& outcome, const nlohmann::json& details) {
+  // What a caller sent may reach these fields (an object id from a path, a reason, a subject); the entry is
+  // written whatever it holds, with unstorable characters replaced, rather than lost to a refused INSERT.
+  const std::string details_text = storable_json(details).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return db.with_transaction([&](pqxx::work& txn) {
     txn.exec_params("INSERT INTO audit_log (actor, action, object, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
-                    actor, action, object, outcome, details.dump());
+                    storable_text(actor), storable_text(action), storable_text(object), storable_text(outcome),
+                    details_text);
   });
 }
 

@@ -35,9 +35,14 @@ struct AuditFilter {
   std::size_t limit = 100;
 };
 
+// Writes one entry. Text PostgreSQL cannot store (a NUL, ill-formed UTF-8) is replaced by U+FFFD in every
+// field and in the details' strings and keys, so an entry never fails because of what a caller sent.
 Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
                     const std::string& object, const std::string& outcome,
                     const nlohmann::json& details = nlohmann::json::object());
+
+// `value` with every string and key made storable (storable_text): what record() writes as details.
+nlohmann::json storable_json(const nlohmann::json& value);
 
 // Newest first.
 Result<std::vector<AuditEntry>> list(store::Database& db, const AuditFilter& filter);

@@ -64,7 +64,8 @@ std::string url_encode(const std::string& text) {
 }
 
 host::Result<ApiReply> call_api(const ServerOptions& options, const std::string& method, const std::string& path,
-                                const std::optional<nlohmann::json>& body) {
+                                const std::optional<nlohmann::json>& body,
+                                const std::vector<std::pair<std::string, std::string>>& headers) {
   auto endpoint = parse_server(options.server);
   if (!endpoint) return endpoint.take_error();
   try {
@@ -85,13 +86,16 @@ host::Result<ApiReply> call_api(const ServerOptions& options, const std::string&
     request.set(http::field::user_agent, "gatehouse-cli");
     request.set(http::field::accept, "application/json");
     if (!options.token.empty()) request.set(http::field::authorization, "Bearer " + options.token);
+    for (const auto& [name, value] : headers) request.set(name, value);
     if (body) {
       request.set(http::field::content_type, "application/json");
       request.body() = body->dump();
     }
     request.prepare_payload();
     http::write(stream, request, ec);
-    if (ec) return make_error("unreachable", "lost the connection to gatehoused at " + options.server + ": " + ec.message());
+    if (ec)
+      return make_error("connection_lost",
+                        "lost the connection to gatehoused at " + options.server + ": " + ec.message());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(256 * 1024 * 1024);
@@ -99,7 +103,9 @@ host::Result<ApiReply> call_api(const ServerOptions& options, const std::string&
     if (ec == beast::error::timeout)
       return make_error("timeout", "gatehoused at " + options.server + " did not answer within " +
                                        std::to_string(options.timeout.count()) + " s");
-    if (ec) return make_error("unreachable", "lost the connection to gatehoused at " + options.server + ": " + ec.message());
+    if (ec)
+      return make_error("connection_lost",
+                        "lost the connection to gatehoused at " + options.server + ": " + ec.message());
     ApiReply reply;
     reply.status = static_cast<int>(parser.get().result_int());
     reply.raw = std::move(parser.get().body());

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,10 +27,12 @@ struct ApiReply {
   std::string raw;      // the body as received
 };
 
-// Error codes: "usage" (the server URL is malformed), "unreachable" (cannot connect / connection dropped,
-// the sentence names the server), "timeout".
+// Error codes: "usage" (the server URL is malformed), "unreachable" (cannot connect), "connection_lost" (the
+// request may have reached the server, but no answer came back), "timeout" (no answer in time); the sentence
+// names the server. `headers`: extra request headers (e.g. Idempotency-Key).
 host::Result<ApiReply> call_api(const ServerOptions& options, const std::string& method, const std::string& path,
-                                const std::optional<nlohmann::json>& body = std::nullopt);
+                                const std::optional<nlohmann::json>& body = std::nullopt,
+                                const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 // Percent-encodes one path segment or query value.
 std::string url_encode(const std::string& text);

@@ -3,6 +3,8 @@
 #include "cli/reply_output.hpp"
 #include "cli/remote_commands.hpp"
 #include "cli/table.hpp"
+#include "common/enum_text.hpp"
+#include "schema/value_limits.hpp"
 
 #include <unistd.h>
 
@@ -45,8 +47,10 @@ int sync_run(RemoteContext& ctx, const std::string& handler, bool wait) {
   } else {
     json list;
     if (auto code = fetch(ctx, "GET", "/v1/handlers", std::nullopt, list)) return *code;
-    for (const auto& h : list["items"])
-      if (field(h["health"], "status") == "healthy") handlers.push_back(h["id"]);
+    for (const auto& h : list["items"]) {
+      const std::string status = field(h["health"], "status");
+      if (status == "healthy" || status == "degraded") handlers.push_back(h["id"]);  // degraded handlers serve
+    }
     if (handlers.empty()) {
       ctx.err << "error: no healthy handler to sync\n";
       return kExitRefused;
@@ -205,9 +209,9 @@ int target_group_options(RemoteContext& ctx, const std::string& id) {
       else table.print(ctx.out, "  ");
       if (p.value("truncated", false)) ctx.out << "  … more (use --output json with the API's limit)\n";
     } else if (p.contains("enum")) {
-      ctx.out << " — one of:";
-      for (const auto& v : p["enum"]) ctx.out << ' ' << text(v);
-      ctx.out << '\n';
+      ctx.out << " — one of " << host::enum_text(p["enum"]) << '\n';
+    } else if (const std::string limits = host::value_limits_text(p); limits != "-") {
+      ctx.out << " — " << limits << '\n';  // the limits the host checks at request time
     } else {
       ctx.out << " — any value\n";
     }

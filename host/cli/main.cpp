@@ -25,11 +25,20 @@ struct Options {
   ServerOptions server;
 };
 
+// An option whose value is one of a few words: help shows `NAME` and the description lists the words, never
+// CLI11's own rendering of the validator ("ENUM:value in {json->1,table->0}"): the validator's description is
+// emptied, and refusals still name the allowed words.
+template <class Validator>
+Validator quiet(Validator validator) {
+  validator.description("");
+  return validator;
+}
+
 void add_output_option(CLI::App* command, OutputFormat& format) {
   static const std::map<std::string, OutputFormat> formats{{"table", OutputFormat::table}, {"json", OutputFormat::json}};
-  command->add_option("-o,--output", format, "Output format: table (for people) or json (for scripts)")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
-      ->default_str("table");
+  command->add_option("-o,--output", format, "Output format: table (for people, the default) or json (for scripts)")
+      ->transform(quiet(CLI::CheckedTransformer(formats, CLI::ignore_case)))
+      ->type_name("FORMAT");
 }
 
 // Every verb that talks to the daemon takes the same three options.
@@ -91,15 +100,24 @@ int run(int argc, char** argv) {
   validate->add_option("path", provider_path, "Path to the provider shared object")->required();
   validate->add_option("config", config_path, "Handler config file (YAML or JSON)")->required();
   add_output_option(validate, o.format);
-  on(validate, [&] { return provider_validate_config(provider_path, config_path, o.format, std::cout, std::cerr); });
+  bool resolve_references = false;
+  validate->add_flag("--resolve", resolve_references,
+                     "Also resolve env:/file: references in this environment (by default they are listed as not "
+                     "resolved: gatehoused resolves them in its own)");
+  on(validate, [&] {
+    return provider_validate_config(provider_path, config_path, resolve_references, o.format, std::cout, std::cerr);
+  });
   on(remote(provider, "list", "Providers gatehoused loaded (and files it refused)", o), [&] { return provider_list(with()); });
-  std::string new_name, new_dir;
+  std::string new_name, new_dir, new_publisher = "example";
   auto* provider_new_cmd = provider->add_subcommand(
       "new", "Write a standalone provider project (CMake, source, Catch2 test, README) that builds against the "
              "installed SDK and packages itself as gatehouse-provider-NAME.deb");
   provider_new_cmd->add_option("name", new_name, "Provider name: lowercase letters, digits, '-', '_'")->required();
   provider_new_cmd->add_option("--dir", new_dir, "Where to write it (default ./NAME; must not exist or be empty)");
-  on(provider_new_cmd, [&] { return provider_new(new_name, new_dir, std::cout, std::cerr); });
+  provider_new_cmd->add_option("--publisher", new_publisher,
+                               "Publisher of the provider (lowercase letters, digits, '-'; default example), written "
+                               "once, in the project's CMakeLists.txt");
+  on(provider_new_cmd, [&] { return provider_new(new_name, new_dir, new_publisher, std::cout, std::cerr); });
 
   // ---- handler
   std::string id, provider_ref, isolation, kind, max_duration, target_group, handler_id, reason;
@@ -114,8 +132,24 @@ int run(int argc, char** argv) {
   handler_create_cmd->add_option("--provider", provider_ref, "Provider reference, e.g. gatehouse/demo@1.0.0")->required();
   handler_create_cmd->add_option("--config", config_path, "Handler config (YAML or JSON); secrets as env:NAME or file:PATH");
   handler_create_cmd->add_option("--isolation", isolation, "in_process (default) or process")
-      ->check(CLI::IsMember({"in_process", "process"}));
-  on(handler_create_cmd, [&] { return handler_create(with(), id, provider_ref, config_path, isolation); });
+      ->check(quiet(CLI::IsMember({"in_process", "process"})))
+      ->type_name("MODE");
+  std::string backend;
+  handler_create_cmd->add_option("--backend", backend,
+                                 "The system this handler manages (e.g. prod-db-1): handlers of one provider with the "
+                                 "same backend may take each other's revokes; without it, only this handler can");
+  on(handler_create_cmd, [&] { return handler_create(with(), id, provider_ref, config_path, isolation, backend); });
+  auto* handler_update_cmd = remote(handler, "update",
+                                    "Change a handler's config (or provider, isolation) in place: its routes and grants "
+                                    "stay; a new instance is built first, so a refused config changes nothing",
+                                    o);
+  handler_update_cmd->add_option("id", id, "Handler id")->required();
+  handler_update_cmd->add_option("--config", config_path, "New handler config (YAML or JSON), replacing the whole config");
+  handler_update_cmd->add_option("--provider", provider_ref, "New provider reference (default: unchanged)");
+  handler_update_cmd->add_option("--isolation", isolation, "in_process or process (default: unchanged)")
+      ->check(quiet(CLI::IsMember({"in_process", "process"})))
+      ->type_name("MODE");
+  on(handler_update_cmd, [&] { return handler_update(with(), id, provider_ref, config_path, isolation); });
   auto* handler_delete_cmd = remote(handler, "delete", "Delete a handler (its routes go with it)", o);
   handler_delete_cmd->add_option("id", id, "Handler id")->required();
   on(handler_delete_cmd, [&] { return handler_delete(with(), id); });
@@ -132,7 +166,8 @@ int run(int argc, char** argv) {
   auto* tg_create = remote(tg, "create", "Create a target group; its kind schema is fixed now", o);
   tg_create->add_option("id", id, "Target group id")->required();
   tg_create->add_option("--kind", kind, "publisher/name@version/Kind, e.g. gatehouse/demo@1.0.0/ProjectRole")->required();
-  tg_create->add_option("--max-duration", max_duration, "Longest grant, e.g. 8h (default 8h)");
+  tg_create->add_option("--max-duration", max_duration,
+                        "Longest grant, e.g. 8h or 1d12h (units d, h, m, s; 1s to 366d; default 8h)");
   on(tg_create, [&] { return target_group_create(with(), id, kind, max_duration); });
   auto* tg_options = remote(tg, "options", "What a request to this group may name: inventory values and enums", o);
   tg_options->add_option("id", id, "Target group id")->required();
@@ -173,26 +208,50 @@ int run(int argc, char** argv) {
   auto* grant_request_cmd = remote(grant, "request", "Request access for a subject to a target", o);
   grant_request_cmd->add_option("--target-group", request.target_group, "Target group id")->required();
   grant_request_cmd->add_option("--target", request.target, "Target property NAME=VALUE (repeat for each)")->required();
-  grant_request_cmd->add_option("--duration", request.duration, "How long access lasts once active, e.g. 30m, 8h")->required();
+  grant_request_cmd
+      ->add_option("--duration", request.duration,
+                   "How long access lasts once active: numbers with units d, h, m, s, each once, largest first "
+                   "(90s, 30m, 8h, 1h30m); whole seconds, at least 1s, at most the target group's maximum; a "
+                   "bare number is refused")
+      ->required();
   grant_request_cmd->add_option("--subject", request.subject, "Who gets access (default: the token's subject)");
   grant_request_cmd->add_option("--reason", request.reason, "Why (recorded in the audit log)");
   grant_request_cmd->add_option("--not-before", request.not_before, "Start no earlier than this RFC 3339 time");
   grant_request_cmd->add_flag("--wait", request.wait, "Wait until the grant is active (or failed) and say so");
   grant_request_cmd->add_option("--wait-seconds", request.wait_seconds, "How long --wait waits (default 60)");
+  grant_request_cmd->add_option("--idempotency-key", request.idempotency_key,
+                                "Idempotency-Key to send (1-255 printable ASCII; default: a random one). The same key "
+                                "with the same request returns the grant the first request created");
   on(grant_request_cmd, [&] { return grant_request(with(), request); });
   auto* grant_list_cmd = remote(grant, "list", "Grants, newest first", o);
-  grant_list_cmd->add_option("--status", status, "pending, active, revoking, revoked, expired or failed");
+  grant_list_cmd->add_option("--status", status,
+                              "pending, active, revoking, revoked, expired, failed, or revoke-failing (revokes no "
+                              "handler holding the access could confirm yet)");
   grant_list_cmd->add_option("--subject", subject, "Only this subject");
   grant_list_cmd->add_option("--target-group", target_group, "Only this target group");
-  grant_list_cmd->add_option("--limit", limit, "At most this many (default 100)")->check(CLI::Range(1, 1000));
+  grant_list_cmd->add_option("--limit", limit, "At most this many (default: all, page after page)")
+      ->check(CLI::Range(1, 100'000'000));
   on(grant_list_cmd, [&] { return grant_list(with(), status, subject, target_group, limit); });
   auto* grant_show_cmd = remote(grant, "show", "One grant with its history", o);
   grant_show_cmd->add_option("id", id, "Grant id")->required();
   on(grant_show_cmd, [&] { return grant_show(with(), id); });
-  auto* grant_revoke_cmd = remote(grant, "revoke", "End a grant now", o);
-  grant_revoke_cmd->add_option("id", id, "Grant id")->required();
-  grant_revoke_cmd->add_option("--reason", reason, "Why (recorded in the history and audit log)");
-  on(grant_revoke_cmd, [&] { return grant_revoke(with(), id, reason); });
+  GrantRevokeArgs revoke_args;
+  auto* grant_revoke_cmd = remote(grant, "revoke",
+                                  "End a grant now (a revoke in progress is retried at once; a force-closed one is "
+                                  "attempted again)",
+                                  o);
+  grant_revoke_cmd->add_option("id", revoke_args.id, "Grant id")->required();
+  grant_revoke_cmd->add_option("--reason", revoke_args.reason, "Why (recorded in the history and audit log)");
+  grant_revoke_cmd->add_flag("--force", revoke_args.force,
+                             "Admins: close a grant whose revoke no handler holding the access can confirm (e.g. its "
+                             "handler was deleted); recorded as access_may_persist; needs --reason");
+  grant_revoke_cmd->add_option("--handler", revoke_args.handler,
+                               "Admins: send the revoke to this handler instead (same provider and backend as the "
+                               "granting handler)");
+  grant_revoke_cmd->add_flag("--wait", revoke_args.wait,
+                             "Wait until the grant ended (or its revoke is flagged revoke_failing) and print its state");
+  grant_revoke_cmd->add_option("--wait-seconds", revoke_args.wait_seconds, "How long --wait waits (default 60)");
+  on(grant_revoke_cmd, [&] { return grant_revoke(with(), revoke_args); });
 
   // ---- audit
   std::string actor, audit_action, object;
@@ -201,7 +260,8 @@ int run(int argc, char** argv) {
   audit_list_cmd->add_option("--actor", actor, "Only this actor (token name, engine:<id>)");
   audit_list_cmd->add_option("--action", audit_action, "Only this action (grant.request), or a prefix ending in '.' (grant.)");
   audit_list_cmd->add_option("--object", object, "Only this object (handler/demo-a, grant/<id>)");
-  audit_list_cmd->add_option("--limit", limit, "At most this many (default 100)")->check(CLI::Range(1, 1000));
+  audit_list_cmd->add_option("--limit", limit, "At most this many (default: all, page after page)")
+      ->check(CLI::Range(1, 100'000'000));
   on(audit_list_cmd, [&] { return audit_list(with(), actor, audit_action, object, limit); });
 
   // ---- inventory

@@ -6,6 +6,7 @@
 #include "schema/config_file.hpp"
 #include "schema/config_validation.hpp"
 #include "schema/secrets.hpp"
+#include "schema/value_limits.hpp"
 
 #include <gatehouse/abi.h>
 
@@ -72,11 +73,12 @@ void print_config_fields(const json& config, std::ostream& out) {
     out << "  (none)\n";
     return;
   }
-  Table table({"NAME", "TYPE", "REQUIRED", "SECRET", "DEFAULT", "DESCRIPTION"});
+  Table table({"NAME", "TYPE", "REQUIRED", "SECRET", "DEFAULT", "VALUES", "DESCRIPTION"});
   for (const auto& [name, field] : config.items()) {
     const bool required = field.value("required", false) && !field.contains("default");
     table.add({name, field.value("type", "?"), required ? "yes" : "no", field.value("secret", false) ? "secret" : "-",
-               field.contains("default") ? text_of(field["default"]) : "-", field.value("description", "")});
+               field.contains("default") ? text_of(field["default"]) : "-", host::value_limits_text(field),
+               field.value("description", "")});
   }
   table.print(out, "  ");
 }
@@ -123,15 +125,14 @@ void print_targets(const json& targets, std::ostream& out) {
   }
   for (const auto& [kind, target] : targets.items()) {
     out << "  " << kind << " — " << target.value("title", kind) << '\n';
+    if (const std::string about = target.value("description", ""); !about.empty()) out << "    " << about << '\n';
     const json required = target.value("required", json::array());
-    Table table({"PROPERTY", "TYPE", "REQUIRED", "VALUES"});
+    Table table({"PROPERTY", "TYPE", "REQUIRED", "VALUES", "DESCRIPTION"});
     const json properties = target.value("properties", json::object());  // a named copy: items() borrows it
     for (const auto& [name, property] : properties.items()) {
-      std::string values = "-";
-      if (property.contains("resource")) values = "id of resource " + text_of(property["resource"]);
-      if (property.contains("enum")) values = "one of " + join(property["enum"]);
       const bool is_required = std::find(required.begin(), required.end(), name) != required.end();
-      table.add({name, property.value("type", "string"), is_required ? "yes" : "no", values});
+      table.add({name, property.value("type", "string"), is_required ? "yes" : "no", host::value_limits_text(property),
+                 property.value("description", property.value("title", ""))});
     }
     table.print(out, "    ");
   }
@@ -164,35 +165,52 @@ int provider_inspect(const std::string& path, OutputFormat format, std::ostream&
   return kExitOk;
 }
 
-int provider_validate_config(const std::string& path, const std::string& config_path, OutputFormat format,
-                             std::ostream& out, std::ostream& err) {
+int provider_validate_config(const std::string& path, const std::string& config_path, bool resolve,
+                             OutputFormat format, std::ostream& out, std::ostream& err) {
   auto module = load_provider(path);
   if (!module) return report(module.error(), err);
   const auto& provider = **module;
   const std::string reference = provider.identity().reference();
+  const json& schema = provider.schema();
 
   auto config = host::read_config_file(config_path);
   if (!config) return report(config.error(), err);
 
-  // Validation first (every fault at once), then secret references, which need the environment.
+  // Paths as gatehoused gives them for a handler's config (/config/token), so both say the same thing.
+  const auto under_config = [](const std::string& field_path) { return "/config" + field_path; };
+  // What gatehoused refuses, all at once: faults of the schema, then secrets given in clear (gatehoused refuses
+  // them so no secret reaches its database).
   std::vector<host::Diagnostic> faults;
-  if (auto valid = host::validate_config(provider.schema(), *config); !valid) {
-    faults = valid.error().diagnostics;
-  } else if (auto resolved = host::resolve_secrets(provider.schema(), *config); !resolved) {
-    faults = resolved.error().diagnostics;
+  if (auto valid = host::validate_config(schema, *config); !valid)
+    for (const auto& d : valid.error().diagnostics) faults.push_back({under_config(d.path), d.reason});
+  for (const auto& field : host::literal_secret_fields(schema, *config))
+    faults.push_back({"/config/" + field,
+                      "secret given in clear; use env:NAME or file:PATH (gatehoused refuses literal secrets)"});
+  // env:/file: references are resolved by gatehoused, in its environment and on its machine, not here: unless
+  // --resolve asks to resolve them in this environment, they are listed as not checked.
+  struct Reference {
+    std::string path, text;
+  };
+  std::vector<Reference> references;
+  for (const auto& field : host::secret_fields(schema)) {
+    const auto it = config->find(field);
+    if (it != config->end() && it->is_string() && host::is_secret_reference(it->get<std::string>()))
+      references.push_back({"/config/" + field, it->get<std::string>()});
   }
-  const auto literal = host::literal_secret_fields(provider.schema(), *config);
+  if (resolve) {
+    if (auto resolved = host::resolve_secrets(schema, *config); !resolved)
+      for (const auto& d : resolved.error().diagnostics) faults.push_back({under_config(d.path), d.reason});
+  }
 
   if (format == OutputFormat::json) {
     json report = {{"provider", reference},
                    {"config", config_path},
                    {"valid", faults.empty()},
                    {"faults", json::array()},
-                   {"warnings", json::array()}};
+                   {"references", json::array()}};
     for (const auto& f : faults) report["faults"].push_back({{"path", f.path}, {"reason", f.reason}});
-    for (const auto& field : literal) {
-      report["warnings"].push_back({{"path", "/" + field}, {"reason", "secret given in clear"}});
-    }
+    for (const auto& r : references)
+      report["references"].push_back({{"path", r.path}, {"reference", r.text}, {"resolved", resolve}});
     out << report.dump(2) << '\n';
     return faults.empty() ? kExitOk : kExitRefused;
   }
@@ -204,10 +222,14 @@ int provider_validate_config(const std::string& path, const std::string& config_
     return kExitRefused;
   }
   out << "ok: " << config_path << " is a valid config for " << reference << '\n';
-  const json shown = host::redact_secrets(provider.schema(), *config);
+  const json shown = host::redact_secrets(schema, *config);
   for (const auto& [field, value] : shown.items()) out << "  " << field << ": " << text_of(value) << '\n';
-  for (const auto& field : literal) {
-    err << "warning: /" << field << " is a secret given in clear; prefer env:NAME or file:PATH\n";
+  for (const auto& r : references) {
+    if (resolve)
+      out << "resolved: " << r.path << " (" << r.text << ") resolves in this environment; its value is not shown\n";
+    else
+      out << "not resolved: " << r.path << " (" << r.text << ") is resolved by gatehoused in its own environment; "
+          << "pass --resolve to resolve it here\n";
   }
   return kExitOk;
 }

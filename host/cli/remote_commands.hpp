@@ -27,7 +27,12 @@ int provider_show(RemoteContext& ctx, const std::string& reference);
 
 int handler_list(RemoteContext& ctx);
 int handler_show(RemoteContext& ctx, const std::string& id);
+// backend: the system the handler manages (handlers of one provider with the same backend are interchangeable
+// for revokes); empty: none.
 int handler_create(RemoteContext& ctx, const std::string& id, const std::string& provider, const std::string& config_file,
+                   const std::string& isolation, const std::string& backend = "");
+// PATCH /v1/handlers/ID with what is given (empty = unchanged); at least one of them.
+int handler_update(RemoteContext& ctx, const std::string& id, const std::string& provider, const std::string& config_file,
                    const std::string& isolation);
 int handler_delete(RemoteContext& ctx, const std::string& id);
 int handler_check(RemoteContext& ctx, const std::string& id);
@@ -53,12 +58,27 @@ struct GrantRequestArgs {
   std::string not_before;
   bool wait = false;  // wait until the grant is active (or failed)
   int wait_seconds = 60;
+  // Sent as the Idempotency-Key header (default: a random one per invocation, so the CLI's own retries after a
+  // lost connection never create a second grant). Reuse a key to make a repeated command return the same grant.
+  std::string idempotency_key;
 };
 int grant_request(RemoteContext& ctx, const GrantRequestArgs& args);
+// Lists follow the API's next_page_token: every item, or the first `limit` (0 = all).
 int grant_list(RemoteContext& ctx, const std::string& status, const std::string& subject, const std::string& target_group,
                int limit);
 int grant_show(RemoteContext& ctx, const std::string& id);
 int grant_revoke(RemoteContext& ctx, const std::string& id, const std::string& reason);
+struct GrantRevokeArgs {
+  std::string id;
+  std::string reason;   // empty: the server records "revoked by <token name>"
+  bool force = false;   // admins: close a revoke nobody can confirm (access_may_persist); needs a reason
+  std::string handler;  // admins: send the revoke to this handler of the same provider and backend
+  bool wait = false;    // wait until the grant ended (or is revoke_failing) and print its final state
+  int wait_seconds = 60;
+};
+// Exit 0 when the grant ended (or the revoke was accepted without --wait), 3 when --wait saw revoke_failing
+// or access_may_persist, 1 when --wait ran out of time.
+int grant_revoke(RemoteContext& ctx, const GrantRevokeArgs& args);
 
 int audit_list(RemoteContext& ctx, const std::string& actor, const std::string& action, const std::string& object,
                int limit);

@@ -16,7 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---- templates: @NAME@ (project, target and .so name), @SLUG@ (provider and Debian name: '_' → '-'),
-// @CLASS@ (C++ class), @ENV@ (the secret's environment variable), @SDK_VERSION@ (major.minor).
+// @PUBLISHER@ (written once, in CMakeLists.txt), @CLASS@ (C++ class), @ENV@ (the secret's environment
+// variable), @SDK_VERSION@ (major.minor), @DOC@ (where the author's guide is installed).
 
 constexpr const char* kCMakeLists = R"TPL(# @NAME@: a gatehouse provider, built against the installed SDK (the gatehouse-sdk-dev package).
 #   cmake -S . -B build && cmake --build build && ctest --test-dir build   # build and test
@@ -27,16 +28,21 @@ project(@NAME@ VERSION 0.1.0 DESCRIPTION "gatehouse provider @SLUG@" LANGUAGES C
 find_package(gatehouse-sdk @SDK_VERSION@ REQUIRED)  # gatehouse::sdk, gatehouse::testing, the helpers below
 
 # @NAME@.so: hidden visibility, one exported symbol, --no-undefined; installs to lib/gatehouse/providers.
-gatehouse_add_provider(@NAME@ SOURCES src/@NAME@.cpp)
+# PUBLISHER is written only here: the source gets it as GATEHOUSE_PROVIDER_PUBLISHER, the package below too.
+# Link the libraries your backend needs with LINK_LIBRARIES, e.g. for hiredis:
+#   find_package(PkgConfig REQUIRED)
+#   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+#   gatehouse_add_provider(@NAME@ SOURCES ... PUBLISHER ... LINK_LIBRARIES PkgConfig::HIREDIS)
+gatehouse_add_provider(@NAME@ SOURCES src/@NAME@.cpp PUBLISHER @PUBLISHER@)
 target_compile_options(@NAME@ PRIVATE -Wall -Wextra)
 # The provider reports the project's version: one place to bump it, for the .so and the .deb.
 target_compile_definitions(@NAME@ PRIVATE PROVIDER_VERSION="${PROJECT_VERSION}")
 
 # `cpack` makes gatehouse-provider-@SLUG@_${PROJECT_VERSION}_<arch>.deb (/usr/lib/gatehouse/providers/@NAME@.so).
+# The package's publisher is gatehouse_add_provider's; its description defaults to "gatehouse provider
+# PUBLISHER/@SLUG@".
 gatehouse_package_provider(@NAME@
-  PUBLISHER example
-  MAINTAINER "Example Maintainer <maintainer@example.com>"
-  DESCRIPTION "gatehouse provider @SLUG@")
+  MAINTAINER "Example Maintainer <maintainer@example.com>")
 
 # The test drives @NAME@.so through the SDK's test kit: the host's own loader, schema and config checks.
 option(BUILD_TESTING "Build the provider's tests (needs Catch2 2, Debian package catch2)" ON)
@@ -45,7 +51,8 @@ if(BUILD_TESTING AND Catch2_FOUND)
   enable_testing()
   add_executable(@NAME@_test tests/@NAME@_test.cpp)
   target_link_libraries(@NAME@_test PRIVATE gatehouse::testing Catch2::Catch2WithMain)
-  target_compile_definitions(@NAME@_test PRIVATE PROVIDER_SO="$<TARGET_FILE:@NAME@>")
+  target_compile_definitions(@NAME@_test PRIVATE PROVIDER_SO="$<TARGET_FILE:@NAME@>"
+                             PROVIDER_PUBLISHER="$<TARGET_PROPERTY:@NAME@,GATEHOUSE_PUBLISHER>")
   add_dependencies(@NAME@_test @NAME@)
   add_test(NAME @NAME@_test COMMAND @NAME@_test)
 elseif(BUILD_TESTING)
@@ -94,7 +101,8 @@ constexpr std::size_t kPageSize = 2;
 class @CLASS@ final : public Provider {
  public:
   explicit @CLASS@(const Context& context) : log_(context.log), api_token_(context.config.string("api_token")) {
-    // Checks the schema cannot express belong here; name the field, never echo a secret.
+    // Checks the schema cannot express belong here (a secret's value is known only now, after env:/file:
+    // resolution); name the field by its path in the config, never echo a secret.
     if (api_token_.size() < 8) throw Error::invalid_argument("config field 'api_token' must be at least 8 characters", "/api_token");
   }
 
@@ -103,10 +111,14 @@ class @CLASS@ final : public Provider {
         .config("api_token", Field::string("Token for the backend's API").secret().required())
         .resource_type("Team", ResourceType("Team").data("display_name", DataField::string("Display name")))
         .loader("fetch_teams", "Teams", {"Team"})
+        // The host checks every property against these limits when a grant is requested (400 with the path
+        // /target/<name>), so grant() only sees values the schema allows.
         .target("TeamMembership", TargetKind("Membership of a team")
                                       .description("Membership of one team, as member or maintainer")
-                                      .property("team", Property::string("Team").resource("Team"))
-                                      .property("role", Property::string("Role").one_of({"member", "maintainer"})));
+                                      .property("team", Property::string("Team").resource("Team")
+                                                            .description("A team id from the inventory"))
+                                      .property("role", Property::string("Role").one_of({"member", "maintainer"})
+                                                            .description("What the member may do in the team")));
   }
 
   GrantResult grant(const GrantRequest& request) override {
@@ -122,6 +134,8 @@ class @CLASS@ final : public Provider {
     return GrantResult{.state = team + "/" + role, .message = created ? "" : "already granted", .already_exists = !created};
   }
 
+  // request.grant_id is the id the access was granted under: with overlapping grants of the same subject and
+  // target, that is the first grant's id, and request.state what grant() returned for it.
   RevokeResult revoke(const RevokeRequest& request) override {
     std::lock_guard lock(mutex_);
     const bool removed = granted_.erase(request.grant_id) == 1;
@@ -131,7 +145,8 @@ class @CLASS@ final : public Provider {
 
   LoadResult load(const LoadRequest& request) override {
     if (request.loader != "fetch_teams") throw Error::invalid_argument("unknown loader '" + request.loader + "'", "/loader");
-    // A backend outage is transient: unavailable makes the host retry the page later.
+    // A backend outage is transient: Error::unavailable (or deadline_exceeded, resource_exhausted, aborted)
+    // makes the host retry the page later.
     LoadResult page;
     auto it = std::upper_bound(teams().begin(), teams().end(), request.page_token,
                                [](const std::string& token, const Team& t) { return token < t.id; });
@@ -154,7 +169,8 @@ class @CLASS@ final : public Provider {
 
 }  // namespace
 
-GATEHOUSE_PROVIDER(@CLASS@, "example", "@SLUG@", PROVIDER_VERSION)
+// The publisher comes from gatehouse_add_provider(... PUBLISHER ...) in CMakeLists.txt.
+GATEHOUSE_PROVIDER(@CLASS@, GATEHOUSE_PROVIDER_PUBLISHER, "@SLUG@", PROVIDER_VERSION)
 )TPL";
 
 constexpr const char* kTestBody = R"TPL(// @NAME@ through the SDK's test kit: loaded by the host's own loader, config validated against the schema,
@@ -181,7 +197,7 @@ Target membership(const std::string& team) { return {"TeamMembership", {{"team",
 
 TEST_CASE("the provider loads and describes itself") {
   auto provider = ProviderUnderTest::load(PROVIDER_SO);
-  CHECK(provider.publisher() == "example");
+  CHECK(provider.publisher() == PROVIDER_PUBLISHER);
   CHECK(provider.name() == "@SLUG@");
   CHECK(provider.schema()["targets"].contains("TeamMembership"));
 }
@@ -220,6 +236,15 @@ TEST_CASE("an unknown team is refused with its field path") {
   CHECK(call.diagnostics[0].path == "/target/team");
 }
 
+TEST_CASE("gatehoused refuses a role the schema does not allow, before grant() is called") {
+  auto provider = ProviderUnderTest::load(PROVIDER_SO);
+  CHECK(provider.validate_target(membership("platform")).empty());
+  const auto faults = provider.validate_target({"TeamMembership", {{"team", "platform"}, {"role", "owner"}}});
+  REQUIRE(faults.size() == 1);
+  CHECK(faults[0].path == "/target/role");
+  CHECK(faults[0].reason == "must be one of member, maintainer (got 'owner')");
+}
+
 TEST_CASE("the loader serves every team, page by page") {
   auto provider = ProviderUnderTest::load(PROVIDER_SO);
   auto instance = configured(provider);
@@ -236,9 +261,12 @@ constexpr const char* kReadme = R"TPL(# @SLUG@ — a gatehouse provider
 Generated by `gatehouse provider new @NAME@`. The whole provider is `src/@NAME@.cpp`: one config field
 (`api_token`, a secret), one resource type (`Team`) with its loader (`fetch_teams`, paged), and one target
 kind (`TeamMembership`: a `team` from the inventory and a `role`). Its backend is a table in memory: replace
-it with calls to yours. The guide is `/usr/share/doc/gatehouse/provider-authors.md`.
+it with calls to yours. The guide is `@DOC@`.
 
 ## Build and test (needs the gatehouse-sdk-dev package, g++, make and catch2)
+
+With the SDK installed under another prefix (`cmake --install … --prefix DIR`), add
+`-DCMAKE_PREFIX_PATH=DIR` to the first command.
 
 ```sh
 cmake -S . -B build
@@ -255,18 +283,20 @@ sudo apt-get install ./build/gatehouse-provider-@SLUG@_*.deb
 ```
 
 The package puts `@NAME@.so` in `/usr/lib/gatehouse/providers`, where gatehoused finds it (restart it).
+It depends on `gatehouse-abi-1`, which the `gatehouse` package provides; it also carries the protocol library
+(`libgatehouse-proto.so.1`) the provider links.
 Bump `project(@NAME@ VERSION ...)` in `CMakeLists.txt` for a new release: the provider and the package
 report that version.
 
 ## Use it
 
 ```sh
-gatehouse provider list                      # example/@SLUG@@0.1.0
+gatehouse provider list                      # @PUBLISHER@/@SLUG@@0.1.0
 cat > @NAME@.yaml <<'YAML'
 api_token: env:@ENV@                        # or file:/etc/gatehouse/@NAME@-token
 YAML
-gatehouse handler create @SLUG@ --provider example/@SLUG@@0.1.0 --config @NAME@.yaml
-gatehouse target-group create teams --kind example/@SLUG@@0.1.0/TeamMembership
+gatehouse handler create @SLUG@ --provider @PUBLISHER@/@SLUG@@0.1.0 --config @NAME@.yaml
+gatehouse target-group create teams --kind @PUBLISHER@/@SLUG@@0.1.0/TeamMembership
 gatehouse route create --target-group teams --handler @SLUG@ --priority 100
 ```
 
@@ -325,12 +355,41 @@ std::optional<std::string> provider_name_problem(const std::string& name) {
   return std::nullopt;
 }
 
-std::map<std::string, std::string> provider_project_files(const std::string& name, const std::string& sdk_version) {
+std::optional<std::string> publisher_problem(const std::string& publisher) {
+  if (publisher.empty()) return "the publisher is empty";
+  if (publisher.size() > 48) return "the publisher '" + publisher + "' is longer than 48 characters";
+  for (char c : publisher) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) {
+      return "the publisher '" + publisher + "' may only contain lowercase letters, digits and '-' (found '" +
+             std::string(1, c) + "')";
+    }
+  }
+  if (publisher[0] == '-') return "the publisher '" + publisher + "' must start with a lowercase letter or digit";
+  return std::nullopt;
+}
+
+std::string installed_guide_path() {
+  // The guide ships in gatehouse-sdk-dev (share/doc/gatehouse-sdk-dev of the install prefix). This CLI sits
+  // in <prefix>/bin, so an SDK installed with it under any prefix is found; otherwise the Debian path.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path guide = exe.parent_path().parent_path() / "share/doc/gatehouse-sdk-dev/provider-authors.md";
+    if (fs::exists(guide, ec)) return guide.lexically_normal().string();
+  }
+  return kDefaultGuidePath;
+}
+
+std::map<std::string, std::string> provider_project_files(const std::string& name, const std::string& sdk_version,
+                                                          const std::string& publisher, const std::string& guide) {
   const std::string slug = replace_all(name, "_", "-");
   auto fill = [&](const char* text) {
     std::string s = text;
     s = replace_all(s, "@NAME@", name);
     s = replace_all(s, "@SLUG@", slug);
+    s = replace_all(s, "@PUBLISHER@", publisher);
+    s = replace_all(s, "@DOC@", guide);
     s = replace_all(s, "@CLASS@", class_name(name));
     s = replace_all(s, "@ENV@", env_name(name));
     s = replace_all(s, "@SDK_VERSION@", major_minor(sdk_version));
@@ -345,8 +404,13 @@ std::map<std::string, std::string> provider_project_files(const std::string& nam
   };
 }
 
-int provider_new(const std::string& name, const std::string& dir, std::ostream& out, std::ostream& err) {
+int provider_new(const std::string& name, const std::string& dir, const std::string& publisher, std::ostream& out,
+                 std::ostream& err) {
   if (auto problem = provider_name_problem(name)) {
+    err << "error: " << *problem << ".\n";
+    return kExitRefused;
+  }
+  if (auto problem = publisher_problem(publisher)) {
     err << "error: " << *problem << ".\n";
     return kExitRefused;
   }
@@ -362,7 +426,8 @@ int provider_new(const std::string& name, const std::string& dir, std::ostream& 
       return kExitRefused;
     }
   }
-  for (const auto& [relative, content] : provider_project_files(name, GATEHOUSE_FRAMEWORK_VERSION)) {
+  for (const auto& [relative, content] :
+       provider_project_files(name, GATEHOUSE_FRAMEWORK_VERSION, publisher, installed_guide_path())) {
     const fs::path file = root / relative;
     fs::create_directories(file.parent_path(), ec);
     std::ofstream stream(file, std::ios::binary | std::ios::trunc);
@@ -373,7 +438,8 @@ int provider_new(const std::string& name, const std::string& dir, std::ostream& 
       return kExitFailure;
     }
   }
-  out << "Created provider project '" << name << "' in " << root.string() << "\n"
+  out << "Created provider project '" << name << "' (" << publisher << "/" << replace_all(name, "_", "-") << ") in "
+      << root.string() << "\n"
       << "  cmake -S " << root.string() << " -B " << (root / "build").string() << " && cmake --build "
       << (root / "build").string() << " && ctest --test-dir " << (root / "build").string() << "\n"
       << "  (cd " << (root / "build").string() << " && cpack)   # gatehouse-provider-" << replace_all(name, "_", "-")

@@ -158,6 +158,9 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
     metrics.count_failover(handler);
     spdlog::warn("handler {} failed a Grant ({}); failing over", handler, error.code);
   };
+  engine_options.on_routing_skip = [&metrics](const std::string& handler, const std::string& reason) {
+    metrics.count_routing_skip(handler, reason);
+  };
   grants::GrantEngine engine(db, registry, engine_options);
 
   health::HealthOptions health_options;

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace gatehouse::host::daemon {
 
 using nlohmann::json;
@@ -25,27 +27,86 @@ Result<std::string> resolve_reference(const std::string& value, const std::strin
   return (*resolved)["value"].get<std::string>();
 }
 
+// True when a fault is already reported at `path` or below it (the schema said what is wrong there).
+bool has_fault_at(const std::vector<Diagnostic>& faults, const std::string& path) {
+  return std::any_of(faults.begin(), faults.end(), [&](const Diagnostic& d) {
+    return d.path == path || d.path.rfind(path + "/", 0) == 0;
+  });
+}
+
+const json* member(const json& object, const char* name) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(name);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// What the schema cannot say, each check on its own and on whatever the schema left usable, so one run reports
+// every fault of the file (not the schema's faults first and the rest on the next try). Adds the resolved
+// database URL to `url` when there is one.
+void check_beyond_schema(const json& doc, std::vector<Diagnostic>& faults, std::optional<std::string>& url) {
+  if (const json* listen = member(doc, "listen"); listen && listen->is_string() && !has_fault_at(faults, "/listen")) {
+    const std::string text = listen->get<std::string>();
+    const std::string port = text.substr(text.rfind(':') + 1);  // the schema's pattern: 1–5 digits after a ':'
+    if (std::stol(port) > 65535) faults.push_back({"/listen", "port " + port + " is out of range (0–65535)"});
+  }
+  if (const json* db = member(doc, "database")) {
+    if (const json* value = member(*db, "url"); value && value->is_string() && !has_fault_at(faults, "/database/url")) {
+      auto resolved = resolve_reference(value->get<std::string>(), "/database/url");
+      if (resolved) {
+        url = *resolved;
+      } else if (resolved.error().diagnostics.empty()) {
+        faults.push_back({"/database/url", resolved.error().message});
+      } else {
+        for (const auto& d : resolved.error().diagnostics) faults.push_back(d);
+      }
+    }
+  }
+  const json* api = member(doc, "api");
+  const json* tokens = api ? member(*api, "tokens") : nullptr;
+  if (tokens && tokens->is_array()) {
+    for (std::size_t i = 0; i < tokens->size(); ++i) {
+      for (const char* field : {"name", "sha256"}) {
+        const json* mine = member((*tokens)[i], field);
+        if (!mine || !mine->is_string()) continue;
+        for (std::size_t j = 0; j < i; ++j) {
+          const json* other = member((*tokens)[j], field);
+          if (other && *other == *mine) {
+            faults.push_back({"/api/tokens/" + std::to_string(i) + "/" + field,
+                              std::string(field) == "name" ? "token name is used twice (also /api/tokens/" + std::to_string(j) + ")"
+                                                           : "the same token is listed twice (also /api/tokens/" + std::to_string(j) + ")"});
+            break;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<DaemonConfig> daemon_config_from_json(const json& doc) {
-  if (auto checked = check_daemon_config(doc); !checked) return checked.take_error();
+  if (!doc.is_object())
+    return make_error("daemon_config_invalid", "the gatehoused config is invalid: 1 fault", {{"", "must be a mapping"}});
+  std::vector<Diagnostic> faults;
+  if (auto checked = check_daemon_config(doc); !checked) faults = checked.error().diagnostics;
+  std::optional<std::string> url;
+  check_beyond_schema(doc, faults, url);
+  if (!faults.empty()) {
+    std::stable_sort(faults.begin(), faults.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.path < b.path; });
+    // The count is of the faults listed below it, always.
+    const std::string count = std::to_string(faults.size()) + (faults.size() == 1 ? " fault" : " faults");
+    return make_error("daemon_config_invalid", "the gatehoused config is invalid: " + count, std::move(faults));
+  }
+  // From here on the document is valid: every value has the type the schema gives it.
   DaemonConfig c;
   const std::string listen = doc.value("listen", "127.0.0.1:8470");
   const auto colon = listen.rfind(':');
   c.listen_host = listen.substr(0, colon);
   if (c.listen_host.size() > 2 && c.listen_host.front() == '[') c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
-  const long port = std::stol(listen.substr(colon + 1));
-  if (port < 0 || port > 65535)
-    return make_error("daemon_config_invalid", "the gatehoused config is invalid: 1 fault",
-                      {{"/listen", "port must be between 0 and 65535"}});
-  c.listen_port = static_cast<unsigned short>(port);
+  c.listen_port = static_cast<unsigned short>(std::stol(listen.substr(colon + 1)));
+  c.database_url = url;
   c.data_dir = doc.value("data_dir", "/var/lib/gatehouse");
   const json db = doc.value("database", json::object());
-  if (db.contains("url")) {
-    auto url = resolve_reference(db["url"].get<std::string>(), "/database/url");
-    if (!url) return url.take_error();
-    c.database_url = *url;
-  }
   c.database_max_connections = db.value("max_connections", 16);
   const json providers = doc.value("providers", json::object());
   for (const auto& p : providers.value("search_paths", json::array())) c.provider_paths.emplace_back(p.get<std::string>());
@@ -69,21 +130,9 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   c.max_body_bytes = api.value("max_body_bytes", 1 << 20);
   c.read_timeout = std::chrono::seconds(api.value("read_timeout_seconds", 10));
   c.write_timeout = std::chrono::seconds(api.value("write_timeout_seconds", 10));
-  std::vector<Diagnostic> duplicates;
-  for (std::size_t i = 0; i < api.value("tokens", json::array()).size(); ++i) {
-    const json& t = api["tokens"][i];
-    auth::TokenEntry entry{t["name"].get<std::string>(), *auth::parse_role(t["role"].get<std::string>()),
-                           t["sha256"].get<std::string>(), t.value("subject", "")};
-    for (const auto& other : c.tokens) {
-      if (other.name == entry.name)
-        duplicates.push_back({"/api/tokens/" + std::to_string(i) + "/name", "token name is used twice"});
-      if (other.sha256 == entry.sha256)
-        duplicates.push_back({"/api/tokens/" + std::to_string(i) + "/sha256", "the same token is listed twice"});
-    }
-    c.tokens.push_back(std::move(entry));
-  }
-  if (!duplicates.empty())
-    return make_error("daemon_config_invalid", "the gatehoused config is invalid", std::move(duplicates));
+  for (const auto& t : api.value("tokens", json::array()))
+    c.tokens.push_back({t["name"].get<std::string>(), *auth::parse_role(t["role"].get<std::string>()),
+                        t["sha256"].get<std::string>(), t.value("subject", "")});
   const json logging = doc.value("logging", json::object());
   c.log_format = logging.value("format", "human");
   c.log_level = logging.value("level", "info");

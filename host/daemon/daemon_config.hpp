@@ -41,8 +41,10 @@ struct DaemonConfig {
   std::string log_level = "info";
 };
 
-// Errors: config_unreadable / config_parse_error (from the file), daemon_config_invalid (with every fault's
-// path), secret_unresolved (database.url names an unset variable or unreadable file).
+// Errors: config_unreadable / config_parse_error (from the file), or daemon_config_invalid listing every fault
+// of the file at once with its path — the schema's, a listen port above 65535, a database.url reference that
+// does not resolve (unset variable, unreadable file), a token listed twice — and a message whose count is the
+// number of faults listed. Pure apart from resolving database.url; safe to call from any thread.
 Result<DaemonConfig> load_daemon_config(const std::filesystem::path& file);
 Result<DaemonConfig> daemon_config_from_json(const nlohmann::json& document);
 

@@ -42,11 +42,21 @@ int run(int argc, char** argv) {
   auto* schema = app.add_subcommand("config-schema", "Print the JSON Schema of the config file");
   auto* token = app.add_subcommand("token", "API token helpers");
   auto* token_new = token->add_subcommand(
-      "new", "Generate a token; prints it once, and the config entry (with only its SHA-256) to paste under api.tokens");
+      "new", "Generate an API token; prints it once, and the config entry (with only its SHA-256) to paste under "
+             "api.tokens");
+  // Subcommands inherit the daemon's footer (config file, exit codes of a running daemon): give each its own.
+  token->footer("Exit codes: 0 done, 2 usage error.");
+  token_new->footer(
+      "Prints `token: gh_…` (give it to the caller; it is not stored anywhere) and a YAML entry with its SHA-256 to "
+      "paste under api.tokens in gatehoused.yaml, then restart gatehoused.\n\nExit codes: 0 done, 1 no randomness "
+      "available, 2 usage error.");
+  check->footer("Exit codes: 0 valid, 2 usage error, 3 invalid config (every fault is listed with its path).");
+  schema->footer("Exit codes: 0 printed.");
   std::string token_name, token_role = "admin", token_subject;
   token_new->add_option("--name", token_name, "Who the token is for (the actor in the audit log)")->required();
-  token_new->add_option("--role", token_role, "admin, requester or auditor")
-      ->check(CLI::IsMember({"admin", "requester", "auditor"}));
+  CLI::IsMember roles({"admin", "requester", "auditor"});
+  roles.description("");  // the help says the choices; CLI11's own rendering of them would repeat them
+  token_new->add_option("--role", token_role, "admin (the default), requester or auditor")->check(roles)->type_name("ROLE");
   token_new->add_option("--subject", token_subject, "For requesters: the subject they request access for");
   token->require_subcommand(1);
 

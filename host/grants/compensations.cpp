@@ -1,7 +1,8 @@
 // Compensating Revokes (table grant_compensations, migration 0006): a handler whose Grant had an unknown
 // outcome (its runner died or was killed mid-call) may hold access nobody knows about. The activation records
 // the Revoke it owes in the transaction that moves on; the workers send it here, with the key and kind of
-// that Grant and an empty state, until the handler confirms.
+// that Grant and an empty state, until the handler confirms — whatever its health (retried with backoff, at
+// once when its health turns good: wake_revokes_of_recovered()).
 //
 // Lock order, as in every decision: the access row first, then the compensation row. Sending the Revoke and
 // sending a Grant with the same key to the same handler exclude each other through the access lock: the
@@ -124,10 +125,8 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
       retry_later(txn, "an earlier call for this access is still running on the handler");
       return false;
     }
-    if (!view.handler_healthy(c.handler)) {
-      retry_later(txn, "the handler is unhealthy");
-      return false;
-    }
+    // Health is not asked: it decides where new grants go, never whether a revoke is attempted (the call
+    // itself says whether it worked).
     client = view.client(c.handler);
     if (!client) {
       retry_later(txn, "the handler has no running instance");

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,30 @@ struct TargetGroupView {
   std::string kind;                    // the target kind name, e.g. "ProjectRole"
   nlohmann::json kind_schema;          // {title, properties: {...}, required: [...]} fixed at creation
   std::chrono::seconds max_duration;   // requests asking for more are refused
+};
+
+// A handler as the revoke rule needs it (routing/revoke.hpp): which provider it runs and which backend the
+// operator declared it to manage.
+struct HandlerIdentity {
+  std::string id;
+  std::string provider;  // "publisher/name"
+  std::string backend;   // empty: none declared
+  bool healthy = false;
+};
+
+// One route of a target group with what a routing decision saw of it: whether it could be a candidate, and if
+// not why (disabled, invalid, its handler not healthy since when). What routing_skips.hpp explains in a grant's
+// history; the routing table itself keeps only eligible routes.
+struct RouteState {
+  std::string handler;
+  std::string kind;
+  int priority = 0;  // 0 disables the route
+  bool valid = false;
+  std::string invalid_reason;
+  bool healthy = false;
+  std::string health_status;  // "healthy", "unhealthy", "unknown" (not checked yet)
+  std::string health_reason;
+  std::optional<std::chrono::system_clock::time_point> unhealthy_since;  // when it last stopped being healthy
 };
 
 // A consistent view for one routing decision: the routing table snapshot and the health it was paired with.
@@ -41,6 +66,22 @@ class ControlPlaneView {
   virtual std::shared_ptr<ProviderClient> client(std::string_view handler_id) const = 0;
   virtual bool handler_exists(std::string_view handler_id) const = 0;
   virtual bool handler_healthy(std::string_view handler_id) const = 0;
+
+  // Every configured handler with its provider and backend: who may confirm a revoke besides the granting
+  // handler. Default: no identities known, so a revoke goes to the granting handler only.
+  virtual std::vector<HandlerIdentity> handler_identities() const { return {}; }
+  std::optional<HandlerIdentity> handler_identity(std::string_view handler_id) const {
+    for (auto& h : handler_identities())
+      if (h.id == handler_id) return h;
+    return std::nullopt;
+  }
+
+  // Every route of `target_group` (any priority, valid or not) with its handler's health, for explaining why a
+  // decision passed a route over. Default: none known, so nothing is explained.
+  virtual std::vector<RouteState> route_states(std::string_view target_group) const {
+    (void)target_group;
+    return {};
+  }
 
   // A provider call on `handler_id` failed in a way that says the handler is broken (transport failure,
   // timeout). The control plane may mark it unhealthy at once instead of waiting for the next check.

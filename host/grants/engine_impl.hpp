@@ -4,12 +4,14 @@
 
 #include "grants/call_runner.hpp"
 #include "grants/grant_engine.hpp"
+#include "grants/routing_skips.hpp"
 #include "loader/provider_calls.hpp"
 #include "routing/router.hpp"
 
 #include <atomic>
 #include <functional>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -60,6 +62,8 @@ struct LockedAccess {
   bool op_live = false;
   long long op_remaining_ms = 0;  // until op_until, 0 when passed
   std::string op_grant_id;
+  std::string handler_provider;  // the granting handler's provider and backend when it granted (migration 0007)
+  std::string handler_backend;
 };
 
 // An activation between its decision (committed) and its provider calls.
@@ -72,6 +76,7 @@ struct Activation {
   std::string recorded;       // the handler the access row names now
   bool fresh_access = false;  // the access was 'none' before this decision marked it granting
   std::set<std::string> busy;  // handlers with a compensating Revoke in flight for this key (decision time)
+  std::vector<RouteSkip> skips_noted;  // routes passed over that the decision's history row names (metric)
   RoutingView routing;        // keeps the plan's table and health alive
   std::unique_ptr<routing::FailoverPlan> plan;
   std::chrono::steady_clock::time_point claimed_at;  // when the claim (lease) was last renewed
@@ -130,6 +135,13 @@ struct GrantEngine::Impl {
   std::mutex abandoned_mutex;
   std::set<std::string> abandoned;
 
+  // revoke_actions.cpp: when the last "revoke failing" warning of a grant was logged (at most one a minute),
+  // and which handlers were healthy at the last routing_changed() (owed revokes are woken when one turns good).
+  std::mutex revoke_warn_mutex;
+  std::map<std::string, std::chrono::steady_clock::time_point> revoke_warned;
+  std::mutex healthy_mutex;
+  std::set<std::string> last_healthy;
+
   // ---- grant_engine.cpp ----
   std::string new_token();
   Result<void> recover();
@@ -161,6 +173,19 @@ struct GrantEngine::Impl {
   void continue_revoking(const GrantRecord& g, const std::string& token);
 
   void do_revoke(const GrantRecord& g, const std::string& token, const LockedAccess& access);
+  // Logs a warning for a failed revoke attempt, at most once a minute per grant; forget_revoke_warning() when
+  // the revoke went through (revoke_actions.cpp).
+  void warn_revoke_failure(const GrantRecord& g, const std::string& handler, const std::string& failure);
+  void forget_revoke_warning(const std::string& grant_id);
+  // Owed revokes (grants revoking, compensations) of handlers that turned healthy since the last call: due now.
+  Result<std::size_t> wake_revokes_of_recovered();
+  // The admin paths of revoke() (revoke_actions.cpp), inside the caller's transaction on the locked grant.
+  Result<void> force_close(pqxx::work& txn, const std::string& id, const std::string& actor, const std::string& reason,
+                           std::optional<Transition>& transition);
+  Result<void> repoint(pqxx::work& txn, const std::string& id, const std::string& actor, const std::string& reason,
+                       const std::string& handler);
+  Result<void> reattempt(pqxx::work& txn, const std::string& id, const std::string& actor, const std::string& reason,
+                         const std::string& handler, std::optional<Transition>& transition);
 
   // Helpers inside a transaction.
   // nullopt when the grant is gone or the claim is no longer `token`'s. extend_lease: the lock is an UPDATE

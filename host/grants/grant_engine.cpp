@@ -116,7 +116,7 @@ std::string grant_columns(const std::string& alias) {
          us("activated_at") + ", " + us("ends_at") + ", " + us("ended_at") + ", " + p + "end_requested, " +
          us("revoke_requested_at") + ", " + p + "revoke_requested_by, " + p + "end_reason, " + p + "handler_id, " + p +
          "kind, " + p + "revoke_failing, " + p + "attempts, " + us("next_attempt_at") + ", " + p + "last_error, " + p +
-         "created_by";
+         "created_by, " + p + "idempotency_key, " + p + "failure::text, " + p + "access_may_persist";
 }
 
 GrantRecord read_grant(const pqxx::row& row) {
@@ -147,6 +147,20 @@ GrantRecord read_grant(const pqxx::row& row) {
   g.next_attempt_at = from_us(row[20].as<long long>());
   g.last_error = text(row[21]);
   g.created_by = text(row[22]);
+  g.idempotency_key = text(row[23]);
+  g.access_may_persist = row[25].as<bool>();
+  if (!row[24].is_null()) {
+    const auto failure = nlohmann::json::parse(text(row[24]), nullptr, false);
+    if (failure.is_object()) {
+      GrantFailure f;
+      f.handler = failure.value("handler", "");
+      f.code = failure.value("code", "");
+      f.message = failure.value("message", "");
+      for (const auto& d : failure.value("details", nlohmann::json::array()))
+        if (d.is_object()) f.details.emplace_back(d.value("path", ""), d.value("reason", ""));
+      g.failure = std::move(f);
+    }
+  }
   return g;
 }
 
@@ -434,11 +448,92 @@ Result<std::size_t> GrantEngine::routing_changed() {
         "AND lease_owner IS NULL AND next_attempt_at > now() AND not_before <= now() FOR UPDATE SKIP LOCKED)");
     return static_cast<std::size_t>(r.affected_rows());
   });
+  // Revokes owed to a handler whose health just turned good are retried now, not at their next backoff step.
+  auto revokes = impl_->wake_revokes_of_recovered();
+  if (!revokes.ok()) impl_->log_error("waking the revokes of recovered handlers", revokes.error());
   impl_->wake_all();
+  if (woken.ok() && revokes.ok()) return *woken + *revokes;
   return woken;
 }
 
+Result<void> check_idempotency_key(std::string_view key) {
+  if (key.empty()) return make_error("invalid_argument", "the Idempotency-Key header is empty");
+  if (key.size() > 255)
+    return make_error("invalid_argument", "the Idempotency-Key header is " + std::to_string(key.size()) +
+                                              " bytes long; at most 255 are allowed");
+  for (unsigned char c : key)
+    if (c < 0x20 || c > 0x7e)
+      return make_error("invalid_argument",
+                        "the Idempotency-Key header must be printable ASCII (0x20-0x7E); it holds byte 0x" +
+                            std::string(1, "0123456789abcdef"[c >> 4]) + std::string(1, "0123456789abcdef"[c & 15]));
+  return {};
+}
+
+namespace {
+
+std::string actor_of(const GrantRequestSpec& spec) { return spec.actor.empty() ? "anonymous" : spec.actor; }
+
+long long not_before_us(const GrantRequestSpec& spec) {
+  using std::chrono::microseconds;
+  return spec.not_before ? std::chrono::duration_cast<microseconds>(spec.not_before->time_since_epoch()).count() : -1;
+}
+
+// What an Idempotency-Key stands for when the caller does not say (see GrantRequestSpec::fingerprint).
+std::string fingerprint_of(const GrantRequestSpec& spec) {
+  if (!spec.fingerprint.empty()) return spec.fingerprint;
+  return nlohmann::json{{"subject", spec.subject},
+                        {"target_group", spec.target_group},
+                        {"target", spec.target},
+                        {"duration_seconds", spec.duration.count()},
+                        {"not_before_us", not_before_us(spec)}}
+      .dump();
+}
+
+Error idempotency_conflict(const std::string& key, const std::string& actor, const std::string& grant_id) {
+  return make_error("idempotency_conflict", "Idempotency-Key '" + key + "' was already used by '" + actor +
+                                                "' for a different request (grant " + grant_id +
+                                                "); send a new key for a new request");
+}
+
+// The grant `actor` created with `key`, and whether it was created for `fingerprint`.
+std::optional<std::pair<GrantRecord, bool>> lookup_key(pqxx::work& txn, const std::string& actor,
+                                                       const std::string& key, const std::string& fingerprint) {
+  static const std::string statement = "SELECT " + sql::grant_columns() +
+                                       ", request_hash = encode(sha256(convert_to($3, 'UTF8')), 'hex') "
+                                       "FROM grants WHERE created_by = $1 AND idempotency_key = $2";
+  const auto rows = sql::exec(txn, statement, actor, key, fingerprint);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  return std::pair{sql::read_grant(row), row[static_cast<pqxx::row::size_type>(row.size() - 1)].as<bool>()};
+}
+
+}  // namespace
+
+Result<std::optional<GrantRecord>> GrantEngine::find_idempotent(const GrantRequestSpec& spec) const {
+  if (spec.idempotency_key.empty()) return std::optional<GrantRecord>();
+  if (auto valid = check_idempotency_key(spec.idempotency_key); !valid) return valid.take_error();
+  const std::string actor = actor_of(spec);
+  const std::string fingerprint = fingerprint_of(spec);
+  return impl_->db.with_transaction([&](pqxx::work& txn) -> Result<std::optional<GrantRecord>> {
+    auto found = lookup_key(txn, actor, spec.idempotency_key, fingerprint);
+    if (!found) return std::optional<GrantRecord>();
+    if (!found->second) return idempotency_conflict(spec.idempotency_key, actor, found->first.id);
+    return std::optional<GrantRecord>(std::move(found->first));
+  });
+}
+
 Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
+  auto outcome = request_idempotent(spec);
+  if (!outcome) return outcome.take_error();
+  return std::move(outcome->grant);
+}
+
+Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& spec) {
+  if (!spec.idempotency_key.empty()) {
+    auto earlier = find_idempotent(spec);
+    if (!earlier) return earlier.take_error();
+    if (*earlier) return RequestOutcome{std::move(**earlier), true};
+  }
   const auto group = impl_->view.target_group(spec.target_group);
   if (!group) {
     return make_error("not_found", "target group '" + spec.target_group + "' does not exist",
@@ -446,28 +541,35 @@ Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
   }
   if (auto valid = validate_grant_request(*group, spec); !valid.ok()) return valid.take_error();
 
-  const std::string actor = spec.actor.empty() ? "anonymous" : spec.actor;
-  using std::chrono::microseconds;
-  const long long not_before_us =
-      spec.not_before ? std::chrono::duration_cast<microseconds>(spec.not_before->time_since_epoch()).count() : -1;
+  const std::string actor = actor_of(spec);
+  const std::string fingerprint = spec.idempotency_key.empty() ? std::string() : fingerprint_of(spec);
   const std::string material = access_key_material(spec.target_group, spec.subject, spec.target);
-  const std::string reason = "requested by " + actor;
-  // The grant and its first history row in one statement (one round trip).
+  const std::string reason = "requested by " + actor + (spec.request_note.empty() ? "" : "; " + spec.request_note);
+  // The grant and its first history row in one statement (one round trip). With a key, a concurrent request
+  // that stored the same key first makes the INSERT do nothing (after waiting for that commit): no row.
   static const std::string statement =
       "WITH start AS (SELECT CASE WHEN $5::bigint < 0 THEN now() "
       "ELSE timestamptz 'epoch' + $5::bigint * interval '1 microsecond' END AS at), "
       "g AS (INSERT INTO grants (subject, target_group_id, target, access_key, status, not_before, duration_seconds, "
-      "next_attempt_at, created_by) SELECT $1, $2, $3::jsonb, encode(sha256(convert_to($4, 'UTF8')), 'hex'), "
-      "'pending', start.at, $6, start.at, $7 FROM start RETURNING *), "
+      "next_attempt_at, created_by, idempotency_key, request_hash) SELECT $1, $2, $3::jsonb, "
+      "encode(sha256(convert_to($4, 'UTF8')), 'hex'), 'pending', start.at, $6, start.at, $7, NULLIF($10, ''), "
+      "CASE WHEN $10 = '' THEN NULL ELSE encode(sha256(convert_to($11, 'UTF8')), 'hex') END FROM start "
+      "ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *), "
       "h AS (INSERT INTO grant_history (grant_id, from_status, to_status, reason, engine) "
       "SELECT id, NULL, 'pending', $8, $9 FROM g) "
       "SELECT " +
       sql::grant_columns() + " FROM g";
-  auto stored = impl_->db.with_transaction([&](pqxx::work& txn) {
-    const auto rows =
-        sql::exec(txn, statement, spec.subject, spec.target_group, canonical_target_json(spec.target), material,
-                  not_before_us, static_cast<long long>(spec.duration.count()), actor, reason, impl_->opt.engine_id);
-    return sql::read_grant(rows[0]);
+  auto stored = impl_->db.with_transaction([&](pqxx::work& txn) -> Result<RequestOutcome> {
+    const auto rows = sql::exec(txn, statement, spec.subject, spec.target_group, canonical_target_json(spec.target),
+                                material, not_before_us(spec), static_cast<long long>(spec.duration.count()), actor,
+                                reason, impl_->opt.engine_id, spec.idempotency_key, fingerprint);
+    if (!rows.empty()) return RequestOutcome{sql::read_grant(rows[0]), false};
+    // Lost the race to a concurrent request with the same key, now committed: its grant is the answer.
+    auto found = lookup_key(txn, actor, spec.idempotency_key, fingerprint);
+    if (!found) return make_error("internal_error", "Idempotency-Key '" + spec.idempotency_key +
+                                                         "' conflicted, but no grant holds it");
+    if (!found->second) return idempotency_conflict(spec.idempotency_key, actor, found->first.id);
+    return RequestOutcome{std::move(found->first), true};
   });
   if (!stored.ok()) {
     if (store::sqlstate_of(stored.error()) == "23503")  // the group is not in the database
@@ -475,8 +577,10 @@ Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
                         {{"/target_group", "does not exist"}});
     return stored;
   }
-  impl_->notify(Transition{stored->id, stored->subject, stored->target_group, std::nullopt, GrantStatus::pending,
-                           reason, "", impl_->opt.engine_id});
+  if (stored->replayed) return stored;
+  const GrantRecord& g = stored->grant;
+  impl_->notify(Transition{g.id, g.subject, g.target_group, std::nullopt, GrantStatus::pending, reason, "",
+                           impl_->opt.engine_id});
   impl_->wake_all();
   return stored;
 }
@@ -548,14 +652,24 @@ Result<GrantRecord> GrantEngine::get(std::string_view id_view) const {
 }
 
 Result<std::vector<GrantRecord>> GrantEngine::list(const GrantFilter& filter) const {
+  if (filter.after && (!looks_like_uuid(filter.after->id) || filter.after->requested_at_us < 0))
+    return make_error("invalid_argument", "the list cursor does not name a grant");
   return impl_->db.with_transaction([&](pqxx::work& txn) {
+    // Keyset paging: the row comparison walks grants_requested_idx backwards from the cursor (no OFFSET).
+    static const std::string statement =
+        "SELECT " + sql::grant_columns() +
+        " FROM grants WHERE ($1 = '' OR status = $1) AND ($2 = '' OR subject = $2) "
+        "AND ($3 = '' OR target_group_id = $3) AND (NOT $7 OR revoke_failing) "
+        "AND ($5::bigint < 0 OR (requested_at, id) < "
+        "(timestamptz 'epoch' + $5::bigint * interval '1 microsecond', $6::uuid)) "
+        "ORDER BY requested_at DESC, id DESC LIMIT $4";
+    const bool after = filter.after.has_value();
     const auto rows =
-        sql::exec(txn,
-                  "SELECT " + sql::grant_columns() +
-                      " FROM grants WHERE ($1 = '' OR status = $1) AND ($2 = '' OR subject = $2) "
-                      "AND ($3 = '' OR target_group_id = $3) ORDER BY requested_at DESC, id LIMIT $4",
-                  filter.status ? std::string(to_string(*filter.status)) : std::string(), filter.subject.value_or(""),
-                  filter.target_group.value_or(""), static_cast<long long>(filter.limit));
+        sql::exec(txn, statement, filter.status ? std::string(to_string(*filter.status)) : std::string(),
+                  filter.subject.value_or(""), filter.target_group.value_or(""), static_cast<long long>(filter.limit),
+                  after ? filter.after->requested_at_us : -1LL,
+                  after ? filter.after->id : std::string("00000000-0000-0000-0000-000000000000"),
+                  filter.revoke_failing_only);
     std::vector<GrantRecord> out;
     out.reserve(rows.size());
     for (const auto& row : rows) out.push_back(sql::read_grant(row));

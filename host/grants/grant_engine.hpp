@@ -120,7 +120,13 @@ struct GrantEngineOptions {
   // Called when a Grant call failed in a retryable way (or timed out) and the router moves on to the next
   // candidate (a failover), with the handler that failed. Same threading rules as on_transition.
   std::function<void(const std::string& handler, const Error& error)> on_failover;
+  // Called once for each route a routing decision passed over that the grant's history names (routing_skips.hpp;
+  // reason "unhealthy", "disabled" or "invalid"). Same threading rules as on_transition.
+  std::function<void(const std::string& handler, const std::string& reason)> on_routing_skip;
 };
+
+// The rule for Idempotency-Key values: 1–255 bytes of printable ASCII (0x20–0x7E). Error invalid_argument.
+Result<void> check_idempotency_key(std::string_view key);
 
 class GrantEngine {
  public:
@@ -133,13 +139,38 @@ class GrantEngine {
   // invalid_argument (validate_grant_request), database_*.
   Result<GrantRecord> request(const GrantRequestSpec& spec);
 
+  // IDEMPOTENCY (item 6 of issue 13): request() for a spec that may carry an idempotency_key. A key already used
+  // by spec.actor with the same fingerprint returns that grant (replayed = true) whatever its state, before any
+  // validation (a retry must not fail because a limit changed meanwhile); with another fingerprint the answer is
+  // idempotency_conflict naming the key and the grant. The key is stored on the grant row in the INSERT that
+  // creates it, under a unique index on (created_by, idempotency_key): of concurrent retries one inserts, the
+  // others wait for its commit and then find its grant. Errors as request(), plus invalid_argument for a key
+  // that is empty, longer than 255 bytes or not printable ASCII.
+  Result<RequestOutcome> request_idempotent(const GrantRequestSpec& spec);
+  // Only the lookup of request_idempotent(): the grant spec.actor created with spec.idempotency_key, nullopt when
+  // none (or the spec has no key), idempotency_conflict when it was created for another fingerprint.
+  Result<std::optional<GrantRecord>> find_idempotent(const GrantRequestSpec& spec) const;
+
   // Early revoke. Pending: cancelled (→ revoked) without a provider call, unless a Grant for it may be in
   // flight: then it is revoked as soon as that call settles. Active: ends now (see ending). Revoking or
   // ended: unchanged (idempotent). Errors: not_found, database_*.
   Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason);
+  // The same with the admin's options, and the paths of the revoke rule (revoke_actions.cpp):
+  //   revoking grant            → retried now (or re-pointed to options.handler, which must run the same
+  //                               provider and declare the same non-empty backend as the granting handler);
+  //   force (revoking grants)   → ended now without a confirmation, flagged access_may_persist (reason required;
+  //                               a call in flight makes it `conflict`, try again);
+  //   access_may_persist grant  → the revoke is attempted again (back to revoking), at options.handler if given.
+  // Errors: not_found, invalid_argument (/reason, /handler), failed_precondition (the state does not allow it,
+  // the handler is not of the same backend), conflict, database_*. Who may use force and handler is the
+  // caller's to check (the API: admins only).
+  Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason,
+                             const RevokeOptions& options);
 
   Result<GrantRecord> get(std::string_view id) const;
-  Result<std::vector<GrantRecord>> list(const GrantFilter& filter) const;  // newest first
+  // Newest first (requested_at, then id, descending); filter.after continues after a grant (keyset paging:
+  // grants inserted meanwhile never shift a page, every grant that existed when the walk began is seen once).
+  Result<std::vector<GrantRecord>> list(const GrantFilter& filter) const;
   Result<std::vector<HistoryEntry>> history(std::string_view id) const;    // oldest first
 
   // Starts the workers (idempotent). They release this engine id's stale leases first.
@@ -152,7 +183,8 @@ class GrantEngine {
   // many claims were processed. Do not mix with start() in a way that matters to you: both claim rows.
   Result<std::size_t> run_once();
 
-  // Routes or handler health changed: pending grants waiting for a retry become due now, and workers wake.
+  // Routes or handler health changed: pending grants waiting for a retry become due now, so do the revokes owed
+  // to handlers that turned healthy since the last call (and to their same-backend peers), and workers wake.
   Result<std::size_t> routing_changed();
   // Wakes the workers (e.g. after writing to the tables from outside).
   void wake();

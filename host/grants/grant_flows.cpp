@@ -77,6 +77,26 @@ std::string joined(const std::vector<std::string>& parts) {
   return out;
 }
 
+// Routes passed over (routing_skips.hpp) go into the decision's own history row: one row, also in the audit.
+std::string with_skips(std::string reason, const std::vector<RouteSkip>& skips) {
+  return skips.empty() ? reason : reason + "; " + joined_skips(skips);
+}
+
+std::vector<std::string> called_handlers(const routing::FailoverPlan& plan) {
+  std::vector<std::string> out;
+  for (const auto& c : plan.attempted()) out.emplace_back(c.handler);
+  return out;
+}
+
+void count_skips(const GrantEngineOptions& opt, const std::vector<RouteSkip>& skips) {
+  if (!opt.on_routing_skip) return;
+  try {
+    for (const auto& s : skips) opt.on_routing_skip(s.handler, s.reason);
+  } catch (...) {
+    spdlog::warn("grant engine {}: the routing skip hook threw; ignored", opt.engine_id);
+  }
+}
+
 // The grant's activation, shared by "joined an active access" and "granted by a handler".
 // The grant's activation with its history row, shared by "joined an active access" and "granted by a
 // handler": one row affected when the claim still holds ($1 id, $2 handler, $3 kind, $4 lease owner, $5 reason,
@@ -92,8 +112,8 @@ constexpr const char* kActivateSql =
 
 constexpr const char* kClearAccessSql =
     "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
-    "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, updated_at = now() "
-    "WHERE access_key = $1";
+    "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
+    "handler_backend = NULL, updated_at = now() WHERE access_key = $1";
 
 }  // namespace
 
@@ -129,7 +149,7 @@ constexpr const char* kAccessFields =
     "status, coalesce(handler_id, ''), coalesce(kind, ''), coalesce(provider_grant_id::text, ''), "
     "coalesce(encode(provider_state, 'hex'), ''), coalesce(op_owner, ''), coalesce(op_until > now(), false), "
     "GREATEST(0, coalesce((extract(epoch from op_until - now()) * 1000)::bigint, 0)), "
-    "coalesce(op_grant_id::text, '')";
+    "coalesce(op_grant_id::text, ''), coalesce(handler_provider, ''), coalesce(handler_backend, '')";
 
 LockedAccess read_access(const pqxx::row& r) {
   LockedAccess a;
@@ -142,6 +162,8 @@ LockedAccess read_access(const pqxx::row& r) {
   a.op_live = r[6].as<bool>();
   a.op_remaining_ms = r[7].as<long long>();
   a.op_grant_id = text(r[8]);
+  a.handler_provider = text(r[9]);
+  a.handler_backend = text(r[10]);
   return a;
 }
 }  // namespace
@@ -329,7 +351,7 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
   auto finish = [&](pqxx::work& txn, GrantStatus to, const std::string& reason) {
     sql::exec(txn,
               "UPDATE grants SET status = $2, ended_at = now(), last_error = CASE WHEN $2 = 'failed' THEN $3 "
-              "ELSE last_error END, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+              "ELSE last_error END, end_reason = CASE WHEN $2 = 'failed' THEN $3 ELSE end_reason END, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
               g.id, std::string(to_string(to)), reason);
     add_history(txn, g.id, GrantStatus::pending, to, reason, "");
     transition(GrantStatus::pending, to, reason, "");
@@ -388,10 +410,14 @@ void GrantEngine::Impl::begin_activation(pqxx::work& txn, const GrantRecord& g, 
     b.key = access.status == "granting" && !access.provider_grant_id.empty() ? access.provider_grant_id : g.id;
     b.fresh_access = access.status == "none";
     const routing::Candidate* first = plan.current();
-    if (!first)
-      return retry_later(txn, *locked,
-                         "no candidate: target group '" + g.target_group +
-                             "' has no valid route with priority > 0 to a healthy handler");
+    if (!first) {
+      const auto skips = passed_over(view.route_states(g.target_group), std::nullopt, {});
+      const std::string reason = with_skips("no candidate: target group '" + g.target_group +
+                                                "' has no valid route with priority > 0 to a healthy handler",
+                                            skips);
+      if (reason != locked->last_error) b.skips_noted = skips;  // retry_later notes only a new reason
+      return retry_later(txn, *locked, reason);
+    }
     b.recorded = std::string(first->handler);
     std::string kind(first->kind);
     if (access.status == "granting" && !access.handler_id.empty() && access.handler_id != b.recorded) {
@@ -419,6 +445,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
   using Next = Activation::Next;
   routing::FailoverPlan& plan = *b.plan;
   if (b.transition) notify(*b.transition);
+  count_skips(opt, b.skips_noted);
   if (b.next != Next::call) return;
 
   // An interrupted Grant on a handler other than the one we now ask: take back whatever it may have given.
@@ -464,6 +491,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
   std::vector<std::string> failures;
   std::optional<Error> refusal;
   std::string refusing_handler;
+  std::optional<ChosenRoute> refusing_route;
   std::string doubt_handler, doubt_kind;  // a handler whose timed-out call is still running
   // Handlers whose Grant had an unknown outcome, owed a compensating Revoke: recorded in the transaction that
   // moves on (names the next handler, activates, or gives up for now).
@@ -548,19 +576,29 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       std::optional<Transition> done;
       std::string reason = "granted by handler '" + handler + "' (priority " + std::to_string(c->priority) + ")";
       if (already) reason += "; the provider already had it (already_exists)";
+      // The provider's note goes into the history ("pre_existing: the membership was granted by 'postgres' ...").
+      if (!response.grant().message().empty()) reason += ": " + response.grant().message();
       if (!failures.empty()) reason += " after " + joined(failures);
+      const auto skips = passed_over(view.route_states(g.target_group), ChosenRoute{handler, kind, c->priority},
+                                     called_handlers(plan));
+      reason = with_skips(reason, skips);
       // Grant row first, access row second (the lock order of every decision); either one no longer being
       // this claim's rolls both back.
       auto committed = db.with_transaction([&](pqxx::work& txn) -> Result<bool> {
         for (const auto& o : owed) owe_revoke(txn, g, key, o);
         if (sql::exec(txn, kActivateSql, g.id, handler, kind, token, reason, opt.engine_id).affected_rows() != 1)
           return false;
+        // The handler's provider and backend as they are now: what a later re-point of its revoke must match
+        // even after the handler is deleted (revoke rule, routing/revoke.hpp).
+        const auto identity = view.handler_identity(handler).value_or(HandlerIdentity{});
         const auto a = sql::exec(
             txn,
             "UPDATE accesses SET status = 'active', handler_id = $2, kind = $3, provider_grant_id = $4::uuid, "
             "provider_state = decode($5, 'hex'), op_owner = NULL, op_until = NULL, op_grant_id = NULL, "
+            "handler_provider = NULLIF($7, ''), handler_backend = NULLIF($8, ''), "
             "updated_at = now() WHERE access_key = $1 AND status = 'granting' AND op_owner = $6",
-            g.access_key, handler, kind, key, hex_of(response.grant().state()), token);
+            g.access_key, handler, kind, key, hex_of(response.grant().state()), token, identity.provider,
+            identity.backend);
         if (a.affected_rows() != 1) return make_error("lost_claim", "the access is no longer this claim's");
         wake_waiting(txn, g.access_key, g.id);
         done = Transition{g.id,   g.subject, g.target_group, GrantStatus::pending, GrantStatus::active,
@@ -573,7 +611,10 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
         log_error("committing the activation of grant " + g.id, committed.error());
         release(g, token, false);
       }
-      if (done) notify(*done);
+      if (done) {
+        notify(*done);
+        count_skips(opt, skips);
+      }
       return;
     }
     const Error& e = outcome->error();
@@ -587,12 +628,15 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
     }
     refusal = e;
     refusing_handler = handler;
+    refusing_route = ChosenRoute{handler, kind, c->priority};
     plan.fail(false);
     break;
   }
 
   // No success: failed (non-retryable) or still pending (retry with backoff).
   std::optional<Transition> done;
+  const auto skips = passed_over(view.route_states(g.target_group), refusing_route, called_handlers(plan));
+  bool skips_noted = false;
   auto ended = db.with_transaction([&](pqxx::work& txn) {
     for (const auto& o : owed) owe_revoke(txn, g, b.key, o);  // whatever becomes of the claim
     const auto locked = lock_grant(txn, g.id, token);
@@ -611,13 +655,25 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       wake_waiting(txn, g.access_key, g.id);
     }
     if (refusal) {
-      const std::string reason = "refused by " + describe(refusing_handler, *refusal) +
-                                 (failures.empty() ? "" : " (after " + joined(failures) + ")");
+      const std::string reason = with_skips("refused by " + describe(refusing_handler, *refusal) +
+                                                (failures.empty() ? "" : " (after " + joined(failures) + ")"),
+                                            skips);
+      // The refusal whole (message and field paths) for clients, and the handler that refused it: a failed
+      // grant names its handler although it holds no access.
+      nlohmann::json details = nlohmann::json::array();
+      for (const auto& d : refusal->diagnostics) details.push_back({{"path", d.path}, {"reason", d.reason}});
+      const nlohmann::json failure{{"handler", refusing_handler},
+                                   {"code", refusal->code},
+                                   {"message", refusal->message},
+                                   {"details", details}};
       sql::exec(txn,
-                "UPDATE grants SET status = 'failed', ended_at = now(), last_error = $2, lease_owner = NULL, "
-                "lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
-                g.id, reason);
+                "UPDATE grants SET status = 'failed', ended_at = now(), last_error = $2, end_reason = $2, "
+                "handler_id = $3, kind = $4, failure = $5::jsonb, lease_owner = NULL, lease_until = NULL, "
+                "updated_at = now() WHERE id = $1::uuid",
+                g.id, reason, refusing_handler, refusing_route ? refusing_route->kind : std::string(),
+                failure.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       add_history(txn, g.id, GrantStatus::pending, GrantStatus::failed, reason, refusing_handler);
+      skips_noted = true;
       done = Transition{g.id,   g.subject,        g.target_group, GrantStatus::pending, GrantStatus::failed,
                         reason, refusing_handler, opt.engine_id};
       return;
@@ -633,19 +689,26 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
                         reason, "",        opt.engine_id};
       return;
     }
-    const std::string reason = failures.empty() ? "no candidate: target group '" + g.target_group +
-                                                      "' has no valid route with priority > 0 to a healthy handler"
-                                                : "no handler could grant it: " + joined(failures);
+    const std::string reason =
+        with_skips(failures.empty() ? "no candidate: target group '" + g.target_group +
+                                          "' has no valid route with priority > 0 to a healthy handler"
+                                    : "no handler could grant it: " + joined(failures),
+                   skips);
     const int attempts = locked->attempts + 1;
     sql::exec(txn,
               "UPDATE grants SET attempts = $2, last_error = $3, next_attempt_at = " + sql::after_ms(4) +
                   ", lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
               g.id, attempts, reason, ms(opt.backoff.delay(attempts)));
-    if (reason != locked->last_error) add_history(txn, g.id, GrantStatus::pending, GrantStatus::pending, reason, "");
+    if (reason != locked->last_error) {
+      add_history(txn, g.id, GrantStatus::pending, GrantStatus::pending, reason, "");
+      skips_noted = true;
+    }
   });
   if (!ended.ok()) {
     log_error("recording the failed activation of grant " + g.id, ended.error());
     release(g, token, false);
+  } else if (skips_noted) {
+    count_skips(opt, skips);
   }
   if (done) notify(*done);
 }
@@ -797,58 +860,93 @@ void GrantEngine::Impl::continue_revoking(const GrantRecord& g, const std::strin
   if (revoke_access) do_revoke(g, token, *revoke_access);
 }
 
+// The revoke rule (routing/revoke.hpp): the granting handler whatever its health, then the handlers declared to
+// manage the same backend; nobody else can confirm that the access is gone. All of them failing (or none
+// existing: the granting handler was deleted) keeps the grant revoking, retried with backoff.
 void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token, const LockedAccess& access) {
-  const RoutingView rv = view.routing();
-  const bool granting_exists = !access.handler_id.empty() && view.handler_exists(access.handler_id);
-  const auto target = routing::revoke_target(routing::GrantingHandler{access.handler_id, granting_exists}, access.kind,
-                                             *rv.table, g.target_group, *rv.health);
   const std::string key = access.provider_grant_id.empty() ? g.id : access.provider_grant_id;
-
-  std::string failure;
-  std::string handler;
-  bool already = false;
-  if (!target) {
-    failure = "no handler can revoke it: the granting handler '" + access.handler_id + "' is " +
-              (granting_exists ? "unhealthy" : "gone") + " and no other healthy, valid route of kind '" + access.kind +
-              "' serves target group '" + g.target_group + "'";
-  } else {
-    handler = std::string(target->handler);
-    auto client = view.client(handler);
-    if (is_abandoned(handler, key)) {
-      failure = "handler '" + handler + "': an earlier call for this access is still running";
-    } else if (!client) {
-      failure = "handler '" + handler + "': no running instance";
-    } else {
-      auto outcome = call_with_deadline<pb::Response>(
-          pool,
-          [client, req = revoke_request(g, key, std::string(target->kind), bytes_of(access.state_hex)), handler] {
-            return call_revoke(*client, req, handler);
-          },
-          opt.call_timeout,
-          [&] {
-            std::lock_guard lock(abandoned_mutex);
-            abandoned.insert(handler + '\x1f' + key);
-          },
-          [this, handler, key](Result<pb::Response>) {
-            std::lock_guard lock(abandoned_mutex);
-            abandoned.erase(handler + '\x1f' + key);
-          });
-      if (!outcome) {
-        const Error e = make_error("deadline_exceeded", "the Revoke call did not return within " +
-                                                            std::to_string(opt.call_timeout.count()) + " ms");
-        view.report_handler_failure(handler, e);
-        failure = describe(handler, e);
-      } else if (!outcome->ok()) {
-        const Error& e = outcome->error();
-        if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(handler, e);
-        failure = describe(handler, e);
-      } else {
-        already = outcome->value().status().code() == pb::Status::ALREADY_REVOKED;
+  const std::vector<HandlerIdentity> identities = view.handler_identities();
+  std::vector<routing::RevokeHandler> handlers;
+  handlers.reserve(identities.size());
+  for (const auto& h : identities) handlers.push_back({h.id, h.provider, h.backend, h.healthy});
+  // A configured granting handler is judged by what the operator declares now; a deleted one by what the
+  // access recorded when it granted.
+  routing::GrantingHandler granting{access.handler_id, false, access.handler_provider, access.handler_backend, false};
+  granting.exists = !access.handler_id.empty() && view.handler_exists(access.handler_id);
+  if (granting.exists) {
+    granting.healthy = view.handler_healthy(access.handler_id);
+    for (const auto& h : identities)
+      if (h.id == access.handler_id && !h.provider.empty()) {
+        granting.provider = h.provider;
+        granting.backend = h.backend;
       }
+  }
+  const std::vector<routing::RevokeTarget> targets = routing::revoke_targets(granting, handlers);
+  bool any_healthy = false;  // whether some handler that may confirm was healthy: if not, flagged at once
+  for (const auto& t : targets) any_healthy = any_healthy || view.handler_healthy(t.handler);
+
+  std::vector<std::string> failures;
+  std::string handler;
+  bool pinned = false;
+  bool already = false;
+  std::string provider_note;  // the provider's message ("left the membership granted by 'postgres' in place")
+  for (const auto& t : targets) {
+    const std::string h(t.handler);
+    if (is_abandoned(h, key)) {
+      failures.push_back("handler '" + h + "': an earlier call for this access is still running");
+      continue;
     }
+    auto client = view.client(h);
+    if (!client) {
+      failures.push_back("handler '" + h + "': no running instance");
+      continue;
+    }
+    auto outcome = call_with_deadline<pb::Response>(
+        pool,
+        [client, req = revoke_request(g, key, access.kind, bytes_of(access.state_hex)), h] {
+          return call_revoke(*client, req, h);
+        },
+        opt.call_timeout,
+        [&] {
+          std::lock_guard lock(abandoned_mutex);
+          abandoned.insert(h + '\x1f' + key);
+        },
+        [this, h, key](Result<pb::Response>) {
+          std::lock_guard lock(abandoned_mutex);
+          abandoned.erase(h + '\x1f' + key);
+        });
+    if (!outcome) {
+      const Error e = make_error("deadline_exceeded", "the Revoke call did not return within " +
+                                                          std::to_string(opt.call_timeout.count()) + " ms");
+      view.report_handler_failure(h, e);
+      failures.push_back(describe(h, e));
+      continue;
+    }
+    if (!outcome->ok()) {
+      const Error& e = outcome->error();
+      if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(h, e);
+      failures.push_back(describe(h, e));
+      continue;
+    }
+    handler = h;
+    pinned = t.pinned;
+    already = outcome->value().status().code() == pb::Status::ALREADY_REVOKED;
+    provider_note = outcome->value().revoke().message();
+    break;
+  }
+  std::string failure;
+  if (handler.empty()) {
+    failure = targets.empty()
+                  ? "the granting handler '" + access.handler_id +
+                        "' was deleted and no handler holding the access can confirm the revoke: an admin must "
+                        "force-close the grant (gatehouse grant revoke " + g.id +
+                        " --force --reason …; recorded as access_may_persist) or re-point it to a handler of the "
+                        "same provider and backend (--handler ID)"
+                  : joined(failures);
   }
 
   std::optional<Transition> done;
+  bool warn = false;
   auto recorded = db.with_transaction([&](pqxx::work& txn) {
     const auto locked = lock_grant(txn, g.id, token);
     if (!locked || locked->status != GrantStatus::revoking) return;
@@ -858,13 +956,17 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
       sql::exec(txn, kClearAccessSql, g.access_key);
       const GrantStatus to = final_status(*locked);
       std::string reason = "revoked by handler '" + handler + "'";
-      reason += target->pinned ? " (the granting handler)"
-                               : " (fallback: the granting handler '" + access.handler_id + "' is " +
-                                     (granting_exists ? "unhealthy" : "gone") + ")";
+      reason += pinned ? " (the granting handler)"
+                       : " (same backend '" + std::string(granting.backend) + "' as the granting handler '" +
+                             access.handler_id + "')";
       if (already) reason += "; the provider said it was already revoked";
+      if (!provider_note.empty()) reason += ": " + provider_note;
+      if (!failures.empty()) reason += "; after " + joined(failures);
       sql::exec(txn,
                 "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
-                "last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
+                "last_error = NULL, access_may_persist = false, leftover_provider_grant_id = NULL, "
+                "leftover_state = NULL, leftover_provider = NULL, leftover_backend = NULL, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
                 g.id, std::string(to_string(to)));
       add_history(txn, g.id, GrantStatus::revoking, to, reason, handler);
       wake_waiting(txn, g.access_key, g.id);
@@ -872,7 +974,9 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
       return;
     }
     const int attempts = locked->attempts + 1;
-    const bool failing = attempts >= opt.revoke_failing_after;
+    // Flagged at once when no handler that may confirm is healthy (or none exists any more): nobody can take
+    // the revoke now, so the access outlives its end until that changes.
+    const bool failing = attempts >= opt.revoke_failing_after || targets.empty() || !any_healthy;
     sql::exec(txn,
               "UPDATE grants SET attempts = $2, last_error = $3, revoke_failing = revoke_failing OR $4, "
               "next_attempt_at = " +
@@ -881,18 +985,25 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     sql::exec(txn, "UPDATE accesses SET op_owner = NULL, op_until = NULL WHERE access_key = $1 AND op_owner = $2",
               g.access_key, token);
     if (failure != locked->last_error)
-      add_history(txn, g.id, GrantStatus::revoking, GrantStatus::revoking, "revoke failed: " + failure, handler);
+      add_history(txn, g.id, GrantStatus::revoking, GrantStatus::revoking, "revoke failed: " + failure,
+                  access.handler_id);
     if (failing && !locked->revoke_failing)
       add_history(txn, g.id, GrantStatus::revoking, GrantStatus::revoking,
-                  "revoke failed " + std::to_string(attempts) +
-                      " times in a row: flagged revoke_failing (still retrying with backoff)",
-                  handler);
+                  "revoke failed " + std::to_string(attempts) + (attempts == 1 ? " time" : " times in a row") +
+                      ": flagged revoke_failing (still retrying with backoff, at once when the handler is healthy "
+                      "again)",
+                  access.handler_id);
+    warn = true;
   });
   if (!recorded.ok()) {
     log_error("recording the revoke of grant " + g.id, recorded.error());
     release(g, token, false);
   }
-  if (done) notify(*done);
+  if (warn) warn_revoke_failure(g, access.handler_id, failure);
+  if (done) {
+    forget_revoke_warning(g.id);
+    notify(*done);
+  }
 }
 
 }  // namespace gatehouse::host::grants

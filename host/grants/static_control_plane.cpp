@@ -6,12 +6,17 @@ struct StaticControlPlane::State {
   struct Handler {
     std::shared_ptr<ProviderClient> client;
     bool healthy = true;
+    std::string provider;  // "publisher/name"; empty until set_identity()
+    std::string backend;
+    std::string health_reason;  // set_health(); for route_states()
+    std::optional<std::chrono::system_clock::time_point> unhealthy_since;
   };
 
   mutable std::mutex mutex;
   std::map<std::string, Handler, std::less<>> handlers;
   std::map<std::string, TargetGroupView, std::less<>> groups;
   std::shared_ptr<const routing::RoutingTable> table = std::make_shared<routing::RoutingTable>();
+  std::vector<routing::Route> routes;  // what the table was built from, priority-0 and invalid ones included
   bool unhealthy_on_failure = false;
   std::vector<std::pair<std::string, std::string>> failures;
 
@@ -41,7 +46,17 @@ StaticControlPlane::~StaticControlPlane() = default;
 
 void StaticControlPlane::set_handler(const std::string& id, std::shared_ptr<ProviderClient> client, bool healthy) {
   std::lock_guard lock(state_->mutex);
-  state_->handlers[id] = State::Handler{std::move(client), healthy};
+  auto& h = state_->handlers[id];  // keeps an identity set earlier
+  h.client = std::move(client);
+  h.healthy = healthy;
+}
+
+void StaticControlPlane::set_identity(const std::string& id, const std::string& provider, const std::string& backend) {
+  std::lock_guard lock(state_->mutex);
+  if (auto it = state_->handlers.find(id); it != state_->handlers.end()) {
+    it->second.provider = provider;
+    it->second.backend = backend;
+  }
 }
 
 void StaticControlPlane::remove_handler(const std::string& id) {
@@ -49,9 +64,16 @@ void StaticControlPlane::remove_handler(const std::string& id) {
   state_->handlers.erase(id);
 }
 
-void StaticControlPlane::set_healthy(const std::string& id, bool healthy) {
+void StaticControlPlane::set_healthy(const std::string& id, bool healthy) { set_health(id, healthy, ""); }
+
+void StaticControlPlane::set_health(const std::string& id, bool healthy, const std::string& reason) {
   std::lock_guard lock(state_->mutex);
-  if (auto it = state_->handlers.find(id); it != state_->handlers.end()) it->second.healthy = healthy;
+  if (auto it = state_->handlers.find(id); it != state_->handlers.end()) {
+    if (it->second.healthy && !healthy) it->second.unhealthy_since = std::chrono::system_clock::now();
+    if (healthy) it->second.unhealthy_since.reset();
+    it->second.healthy = healthy;
+    it->second.health_reason = reason;
+  }
 }
 
 void StaticControlPlane::set_target_group(TargetGroupView group) {
@@ -66,6 +88,7 @@ Result<void> StaticControlPlane::set_routes(const std::vector<routing::Route>& r
   auto table = std::make_shared<const routing::RoutingTable>(std::move(built).value());
   std::lock_guard lock(state_->mutex);
   state_->table = std::move(table);
+  state_->routes = routes;
   return {};
 }
 
@@ -108,11 +131,46 @@ bool StaticControlPlane::handler_exists(std::string_view handler_id) const {
 
 bool StaticControlPlane::handler_healthy(std::string_view handler_id) const { return state_->healthy(handler_id); }
 
+std::vector<HandlerIdentity> StaticControlPlane::handler_identities() const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<HandlerIdentity> out;
+  for (const auto& [id, h] : state_->handlers) out.push_back(HandlerIdentity{id, h.provider, h.backend, h.healthy});
+  return out;
+}
+
+std::vector<RouteState> StaticControlPlane::route_states(std::string_view target_group) const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<RouteState> out;
+  for (const auto& r : state_->routes) {
+    if (r.target_group != target_group) continue;
+    RouteState s;
+    s.handler = r.handler;
+    s.kind = r.kind;
+    s.priority = r.priority;
+    s.valid = r.valid;
+    if (!r.valid) s.invalid_reason = "not compatible with the group's kind";
+    if (auto it = state_->handlers.find(r.handler); it != state_->handlers.end()) {
+      s.healthy = it->second.healthy;
+      s.health_reason = it->second.health_reason;
+      s.unhealthy_since = it->second.unhealthy_since;
+    } else {
+      s.health_reason = "the handler does not exist";
+    }
+    s.health_status = s.healthy ? "healthy" : "unhealthy";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void StaticControlPlane::report_handler_failure(std::string_view handler_id, const Error& error) const {
   std::lock_guard lock(state_->mutex);
   state_->failures.emplace_back(std::string(handler_id), error.code);
   if (state_->unhealthy_on_failure)
-    if (auto it = state_->handlers.find(handler_id); it != state_->handlers.end()) it->second.healthy = false;
+    if (auto it = state_->handlers.find(handler_id); it != state_->handlers.end()) {
+      if (it->second.healthy) it->second.unhealthy_since = std::chrono::system_clock::now();
+      it->second.healthy = false;
+      it->second.health_reason = error.code + ": " + error.message;
+    }
 }
 
 }  // namespace gatehouse::host::grants

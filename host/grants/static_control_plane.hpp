@@ -23,6 +23,10 @@ class StaticControlPlane final : public ControlPlaneView {
   void set_handler(const std::string& id, std::shared_ptr<ProviderClient> client, bool healthy = true);
   void remove_handler(const std::string& id);  // the handler is gone: no client, not healthy, not existing
   void set_healthy(const std::string& id, bool healthy);
+  // set_healthy with the reason route_states() reports (unhealthy_since: when it last turned unhealthy).
+  void set_health(const std::string& id, bool healthy, const std::string& reason);
+  // The provider ("publisher/name") and declared backend of an existing handler (revoke rule; default: none).
+  void set_identity(const std::string& id, const std::string& provider, const std::string& backend);
   void set_target_group(TargetGroupView group);
   // Replaces every route; a table the router refuses leaves the previous one in place and returns its Error.
   Result<void> set_routes(const std::vector<routing::Route>& routes);
@@ -37,6 +41,8 @@ class StaticControlPlane final : public ControlPlaneView {
   std::shared_ptr<ProviderClient> client(std::string_view handler_id) const override;
   bool handler_exists(std::string_view handler_id) const override;
   bool handler_healthy(std::string_view handler_id) const override;
+  std::vector<HandlerIdentity> handler_identities() const override;
+  std::vector<RouteState> route_states(std::string_view target_group) const override;
   void report_handler_failure(std::string_view handler_id, const Error& error) const override;
 
   struct State;  // opaque; shared with the health objects handed out by routing()

@@ -12,11 +12,12 @@ namespace gatehouse::host::grants {
 
 // Validates subject, target properties and duration against the group (already looked up):
 //   /subject                 must not be empty
-//   /target/NAME             not a property of the kind; required but missing; empty; not one of the enum
-//                            values; the kind declares a type other than string (values are strings)
-//   /duration                must be positive; must not exceed the group's maximum
-// One Error "invalid_argument" carrying every fault (never stops at the first), message
-// "the grant request is invalid: <path>: <reason>; …".
+//   /target/NAME             not a property of the kind; required but missing; empty; breaks a limit of
+//                            its declaration (type integer/boolean, enum, pattern, lengths, range: see
+//                            schema/value_limits.hpp), so the provider never sees a value its schema refuses
+//   /duration                must be at least 1s; must be at most <max> for target group '<id>'
+// One Error "invalid_argument" carrying every fault as a diagnostic (never stops at the first), message
+// "the grant request is invalid (N faults)": the faults are not repeated in it, clients print the diagnostics.
 Result<void> validate_grant_request(const TargetGroupView& group, const GrantRequestSpec& spec);
 
 // The target as canonical JSON: an object with keys in byte order, no whitespace.

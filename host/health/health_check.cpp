@@ -1,6 +1,7 @@
 #include "health/health_check.hpp"
 
 #include "loader/provider_calls.hpp"
+#include "registry/config_refusal.hpp"
 #include "schema/config_validation.hpp"
 #include "schema/secrets.hpp"
 
@@ -57,11 +58,12 @@ HealthOutcome check_handler(const registry::HandlerRuntime& handler, const regis
   }
 
   // 2. The stored config against the schema, and its secret references (an env var may have gone).
+  // Reasons name fields as every handler fault does, under /config (registry/config_refusal.hpp).
   if (auto valid = validate_config(handler.module->schema(), handler.config); !valid) {
-    return {false, valid.error().describe()};
+    return {false, registry::config_refusal(valid.take_error()).describe()};
   }
   if (auto resolved = resolve_secrets(handler.module->schema(), handler.config); !resolved) {
-    return {false, resolved.error().describe()};
+    return {false, registry::config_refusal(resolved.take_error()).describe()};
   }
 
   // 3. The provider's own verdict.
@@ -69,8 +71,16 @@ HealthOutcome check_handler(const registry::HandlerRuntime& handler, const regis
       [client] { return check_health(*client, "provider"); }, timeout);
   if (!health) return {false, "health check did not answer within " + seconds_text(timeout)};
   if (!*health) return {false, "health check failed with " + health->error().code + ": " + health->error().message};
-  return {(*health)->healthy(), (*health)->message().empty() ? ((*health)->healthy() ? "ok" : "unhealthy")
-                                                             : (*health)->message()};
+  HealthOutcome outcome{(*health)->healthy(),
+                        (*health)->message().empty() ? ((*health)->healthy() ? "ok" : "unhealthy") : (*health)->message()};
+  outcome.degraded = outcome.healthy && (*health)->degraded();
+  if (outcome.degraded) {
+    for (const auto& u : (*health)->unavailable_targets()) {
+      outcome.unavailable.push_back(registry::UnavailableTarget{
+          u.target().kind(), {u.target().properties().begin(), u.target().properties().end()}, u.reason()});
+    }
+  }
+  return outcome;
 }
 
 }  // namespace gatehouse::host::health

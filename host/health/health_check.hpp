@@ -7,12 +7,16 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace gatehouse::host::health {
 
 struct HealthOutcome {
   bool healthy = false;
   std::string reason;  // a sentence for operators: why not healthy, or the provider's summary
+  // healthy but degraded: the provider named targets it cannot grant (CheckHealthResponse.degraded).
+  bool degraded = false;
+  std::vector<registry::UnavailableTarget> unavailable{};
 };
 
 HealthOutcome check_handler(const registry::HandlerRuntime& handler, const registry::ProviderRef& configured,

@@ -29,11 +29,22 @@ struct HealthMonitor::Impl {
   bool running = false;
 
   Result<HealthOutcome> check(std::string_view id) {
+    if (!registry.handler(id)) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+    // Secret rotation first: references are resolved again, and a changed value re-creates the instance, so
+    // what is checked below is the instance with the secrets in force now.
+    auto refreshed = registry.refresh_secrets(id);
     auto runtime = registry.runtime(id);
     auto info = registry.handler(id);
     if (!runtime || !info) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
-    HealthOutcome outcome = check_handler(*runtime, info->provider, options.timeout);
-    if (auto recorded = registry.record_health(id, outcome.healthy, outcome.reason); !recorded) {
+    HealthOutcome outcome;
+    if (!refreshed) {
+      outcome = {false, refreshed.error().describe()};
+    } else {
+      outcome = check_handler(*runtime, info->provider, options.timeout);
+      if (!refreshed->empty()) outcome.reason = *refreshed + "; " + outcome.reason;
+    }
+    if (auto recorded = registry.record_health(id, outcome.healthy, outcome.reason, outcome.degraded, outcome.unavailable);
+        !recorded) {
       spdlog::warn("could not record health of handler {}: {}", id, recorded.error().message);
     }
     return outcome;

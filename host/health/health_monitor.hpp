@@ -1,6 +1,10 @@
 // Checks every handler on a Boost.Asio timer of its own (every 30 s by default) and records the outcome in
 // the registry, which publishes a new routing snapshot when a handler's health changes. New handlers are
-// picked up within one reconcile tick and checked at once; deleted ones stop being checked.
+// picked up within one reconcile tick and checked at once; deleted ones stop being checked. Each check first
+// resolves the handler's secret references again (Registry::refresh_secrets): a rotated secret re-creates the
+// instance before it is checked.
+//
+// Threads: start/stop from one owner thread; check_now from any thread (API handlers call it).
 #pragma once
 
 #include "health/health_check.hpp"

@@ -6,7 +6,9 @@ namespace gatehouse::host::inventory {
 namespace {
 
 // Timestamps leave PostgreSQL already formatted, so no time zone arithmetic happens here.
-constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+// RFC 3339 in UTC with milliseconds, exactly like every other time of the API (api/request_parsing.cpp
+// format_rfc3339, docs/api.md): to_char's MS, not US, so a client parses one shape everywhere.
+constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
 std::string iso(const std::string& column) { return "to_char(" + column + " AT TIME ZONE 'UTC', " + kIso + ")"; }
 
 std::string text_or_empty(const pqxx::field& f) { return f.is_null() ? std::string() : f.as<std::string>(); }

@@ -168,7 +168,10 @@ void SyncEngine::reap_finished_threads() {
 void SyncEngine::schedule_due() {
   const auto now = std::chrono::system_clock::now();
   for (const auto& handler : registry_.handlers()) {
-    if (handler.health != registry::HealthStatus::healthy) continue;
+    // Degraded handlers serve (some targets refused), so their inventory is kept too. A handler never synced
+    // is due at once, so its first sync starts within a tick of its first good health check: until it ends,
+    // requests cannot be checked against its inventory (the grant history says so).
+    if (!registry::is_routable(handler.health)) continue;
     const auto interval = interval_for(handler.id);
     if (interval.count() <= 0) continue;
     std::optional<std::chrono::system_clock::time_point> due;

@@ -68,14 +68,17 @@ Result<json> target_options(store::Database& db, const std::vector<std::string>&
     const std::string handler_array = array_literal(handlers);
     for (const auto& [name, spec] : properties.items()) {
       json entry = json::object();
-      if (spec.contains("enum")) entry["enum"] = spec["enum"];
+      // The limits the host checks at request time, so a requester sees them before asking.
+      for (const char* key : {"type", "description", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum"})
+        if (spec.contains(key)) entry[key] = spec[key];
       if (spec.contains("resource") && spec["resource"].is_string()) {
         const std::string type = spec["resource"].get<std::string>();
         entry["resource"] = type;
         json values = json::array();
         const auto rows = txn.exec_params(
             "SELECT id, max(name), array_to_json(array_agg(handler_id ORDER BY handler_id))::text FROM resources "
-            "WHERE handler_id = ANY($1::text[]) AND type = $2 GROUP BY id ORDER BY id LIMIT $3",
+            "WHERE handler_id = ANY($1::text[]) AND type = $2 AND (data -> 'grantable') IS DISTINCT FROM 'false'::jsonb "
+            "GROUP BY id ORDER BY id LIMIT $3",
             handler_array, type, static_cast<long long>(limit + 1));
         for (const auto& row : rows) {
           if (values.size() == limit) break;

@@ -32,7 +32,9 @@ Result<TargetCheck> check_target_against_inventory(store::Database& db, const st
 
 // {"properties": {"project": {"resource": "Project", "values": [{"id","name","handlers":[…]}], "truncated"}},
 //  "role": {"enum": [...]}}} — for each property, the values a request may use: ids from the inventory of the
-// handlers (at most `limit` per property, ordered by id) or the enum of the kind schema.
+// handlers (at most `limit` per property, ordered by id) or the enum of the kind schema. A resource whose data
+// says `"grantable": false` (the provider's loader marks what it would refuse, e.g. the postgres provider's roles
+// that reach SUPERUSER or pg_write_all_data) is left out, unless another routed handler has it grantable.
 Result<nlohmann::json> target_options(store::Database& db, const std::vector<std::string>& handlers,
                                       const nlohmann::json& kind_schema, std::size_t limit);
 

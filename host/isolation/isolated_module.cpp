@@ -55,6 +55,7 @@ Result<std::unique_ptr<ProviderClient>> IsolatedModule::create(const nlohmann::j
   request.set_handler_id(handler_id);
   Supervisor::Settings settings;
   settings.command = command_for(options_, runner_, path_);
+  settings.command.handler_id = handler_id;  // the "handler" field of its relayed log lines
   settings.label = identity_.reference() + (handler_id.empty() ? std::string() : " handler '" + handler_id + "'");
   settings.identity = identity_;
   settings.handler_id = handler_id;

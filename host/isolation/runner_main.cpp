@@ -4,11 +4,11 @@
 #include "isolation/runner_server.hpp"
 #include "isolation/wire.hpp"
 #include "loader/dll_loader.hpp"
+#include "logging/log_sinks.hpp"
 
 #include <gatehouse/abi.h>
 #include <gatehouse/version.h>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -47,13 +47,18 @@ void usage(std::FILE* out) {
                "\n"
                "usage: gatehouse-provider-runner --fd N --provider PATH [--threads N]\n"
                "                                 [--memory-limit BYTES] [--cpu-limit SECONDS]\n"
+               "                                 [--log-level LEVEL]\n"
                "       gatehouse-provider-runner --version | --help\n"
                "\n"
                "  --fd N               inherited socket to serve (the host passes 3)\n"
                "  --provider PATH      provider shared object to load\n"
                "  --threads N          calls served at once (default 8)\n"
                "  --memory-limit BYTES address-space limit (RLIMIT_AS) set before loading the provider\n"
-               "  --cpu-limit SECONDS  CPU-time limit (RLIMIT_CPU) set before loading the provider\n",
+               "  --cpu-limit SECONDS  CPU-time limit (RLIMIT_CPU) set before loading the provider\n"
+               "  --log-level LEVEL    trace, debug, info (default), warn, error, critical, off\n"
+               "\n"
+               "Its log (and the provider's log calls) goes to stderr as JSON lines, which the host relays\n"
+               "into its own log in its own format.\n",
                GATEHOUSE_FRAMEWORK_VERSION, isolation::kRunnerProtocolVersion, GATEHOUSE_ABI_MAJOR,
                GATEHOUSE_ABI_MINOR);
 }
@@ -70,6 +75,7 @@ struct Arguments {
   unsigned threads = 8;
   std::optional<std::uint64_t> memory_limit;
   std::optional<std::uint64_t> cpu_limit;
+  spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
 bool write_all(int fd, std::string_view bytes) {
@@ -131,6 +137,8 @@ int main(int argc, char** argv) {
       args.memory_limit = n;
     } else if (a == "--cpu-limit" && numeric) {
       args.cpu_limit = n;
+    } else if (a == "--log-level" && v && (*v == "off" || spdlog::level::from_str(std::string(*v)) != spdlog::level::off)) {
+      args.log_level = spdlog::level::from_str(std::string(*v));
     } else {
       std::fprintf(stderr, "gatehouse-provider-runner: bad argument '%.*s'\n\n", static_cast<int>(a.size()), a.data());
       usage(stderr);
@@ -148,9 +156,11 @@ int main(int argc, char** argv) {
     return kUsageExit;
   }
 
-  // Logs (ours and the provider's, through the host API) go to stderr, which the host shares with us.
-  auto logger = spdlog::stderr_logger_mt("gatehouse-provider-runner");
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [runner " + std::to_string(::getpid()) + "] [%l] %v");
+  // Logs (ours and the provider's, through the host API, with "handler" and "source" fields) go to stderr as
+  // JSON lines: stderr is a pipe the host reads and relays into its own log, in its own format
+  // (isolation/runner_log_relay.hpp). Whatever else lands on stderr is relayed as plain provider output.
+  auto logger = std::make_shared<spdlog::logger>("gatehouse-provider-runner", logging::json_lines_sink(STDERR_FILENO));
+  logger->set_level(args.log_level);
   spdlog::set_default_logger(logger);
   ::signal(SIGPIPE, SIG_IGN);
 

@@ -1,6 +1,9 @@
 #include "isolation/runner_process.hpp"
 
 #include "isolation/exit_status.hpp"
+#include "isolation/runner_environment.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -77,7 +80,38 @@ std::string wait_text(int status) {
 struct Spawned {
   pid_t pid = -1;
   int fd = -1;
+  int log_fd = -1;  // read end of its stderr
 };
+
+// Moves `fd` above the runner's socket descriptor (so dup2 onto 0–3 never meets itself); closes it on failure.
+int moved_above_runner_fd(int fd) {
+  if (fd > kRunnerFd) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, kRunnerFd + 1);
+  const int error = errno;
+  ::close(fd);
+  errno = error;
+  return moved;
+}
+
+// Reads what `fd` (non-blocking) holds into the relay, at most `limit` bytes. False at its end (EOF or error).
+bool drain_log(int fd, RunnerLogRelay& relay, std::size_t limit) {
+  char buffer[16 * 1024];
+  std::size_t taken = 0;
+  while (taken < limit) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      relay.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+      taken += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+  return true;
+}
+
+// What a runner may write to its stderr after it ended (grandchildren still running) that is still relayed.
+constexpr std::size_t kLastWordsLimit = 1024 * 1024;
 
 Result<Spawned> spawn(const RunnerCommand& command, const std::string& label) {
   const std::string runner = command.runner.string();
@@ -106,15 +140,37 @@ Result<Spawned> spawn(const RunnerCommand& command, const std::string& label) {
     args.insert(args.end(), {"--memory-limit", std::to_string(*command.memory_limit_bytes)});
   }
   if (command.cpu_limit_seconds) args.insert(args.end(), {"--cpu-limit", std::to_string(*command.cpu_limit_seconds)});
+  // Lines below the host's level would only be dropped by the relay: the runner need not write them.
+  const auto level = spdlog::level::to_string_view(spdlog::default_logger()->level());
+  args.insert(args.end(), {"--log-level", std::string(level.data(), level.size())});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // Its stdout and stderr are a pipe the host reads: each line becomes a line of the host's log, in the host's
+  // format and tagged with the handler (runner_log_relay.hpp), instead of raw text in the middle of it. The
+  // provider's stray prints thus never reach the host's stdout (a CLI's output, say) either.
+  int log_pipe[2];
+  if (pipe2(log_pipe, O_CLOEXEC) != 0) {
+    const int error = errno;
+    ::close(sv[0]);
+    ::close(child);
+    return refuse("pipe: " + errno_text(error));
+  }
+  const int log_write = moved_above_runner_fd(log_pipe[1]);
+  if (log_write < 0) {
+    const int error = errno;
+    ::close(sv[0]);
+    ::close(child);
+    ::close(log_pipe[0]);
+    return refuse("fcntl: " + errno_text(error));
+  }
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  // The provider's stray prints must not end up in the host's stdout (a CLI's output, say): send them to stderr.
-  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  posix_spawn_file_actions_adddup2(&actions, log_write, 1);
+  posix_spawn_file_actions_adddup2(&actions, log_write, 2);
   posix_spawn_file_actions_adddup2(&actions, child, kRunnerFd);
   // Nothing else of ours leaks into the runner (another runner's socket would hide that runner's death).
   posix_spawn_file_actions_addclosefrom_np(&actions, kRunnerFd + 1);
@@ -135,17 +191,26 @@ Result<Spawned> spawn(const RunnerCommand& command, const std::string& label) {
   posix_spawnattr_setpgroup(&attributes, 0);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
+  // Not our environment: it holds every handler's env: secrets (runner_environment.hpp).
+  std::vector<std::string> environment = runner_environment(environ);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, runner.c_str(), &actions, &attributes, argv.data(), environ);
+  const int rc = posix_spawn(&pid, runner.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   ::close(child);
+  ::close(log_write);
   if (rc != 0) {
     ::close(sv[0]);
+    ::close(log_pipe[0]);
     return refuse(errno_text(rc));
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-  return Spawned{pid, sv[0]};
+  fcntl(log_pipe[0], F_SETFL, fcntl(log_pipe[0], F_GETFL) | O_NONBLOCK);
+  return Spawned{pid, sv[0], log_pipe[0]};
 }
 
 }  // namespace
@@ -169,6 +234,7 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
   if (!spawned) return spawned.take_error();
   const pid_t pid = spawned->pid;
   const int fd = spawned->fd;
+  const int log_fd = spawned->log_fd;
   // A pidfd turns readable when the process ends, even if a grandchild still holds its socket. glibc 2.36's
   // <sys/pidfd.h> lacks extern "C", so call the system call directly. -1 before Linux 5.3: EOF alone then tells.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -181,7 +247,11 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
     wait_exited(pid, pidfd, Clock::time_point::max());
     ::kill(-pid, SIGKILL);  // its process group, as in reap()
     const int status = collect(pid);
+    RunnerLogRelay relay(command.handler_id, pid);  // what it said before it went (a failed setrlimit, say)
+    (void)drain_log(log_fd, relay, kLastWordsLimit);
+    relay.finish();
     ::close(fd);
+    ::close(log_fd);
     if (pidfd >= 0) ::close(pidfd);
     if (sentence.empty()) sentence = who + " " + wait_text(status) + " before its handshake";
     return make_error(std::move(code), std::move(sentence));
@@ -213,7 +283,8 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
     return fail(e.code, e.message, true);
   }
 
-  std::unique_ptr<RunnerProcess> process(new RunnerProcess(pid, fd, pidfd, std::move(label), command.grace));
+  std::unique_ptr<RunnerProcess> process(
+      new RunnerProcess(pid, fd, pidfd, log_fd, std::move(label), command.handler_id, command.grace));
   process->handshake_ = std::move(*handshake);
   process->on_exit_ = std::move(on_exit);
   const std::string rest = received.substr(newline + 1);  // nothing, unless the runner spoke out of turn
@@ -224,8 +295,15 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
   return process;
 }
 
-RunnerProcess::RunnerProcess(pid_t pid, int fd, int pidfd, std::string label, std::chrono::milliseconds grace)
-    : pid_(pid), fd_(fd), pidfd_(pidfd), label_(std::move(label)), grace_(grace) {}
+RunnerProcess::RunnerProcess(pid_t pid, int fd, int pidfd, int log_fd, std::string label, std::string handler_id,
+                             std::chrono::milliseconds grace)
+    : pid_(pid),
+      fd_(fd),
+      pidfd_(pidfd),
+      log_fd_(log_fd),
+      relay_(std::move(handler_id), pid),
+      label_(std::move(label)),
+      grace_(grace) {}
 
 RunnerProcess::~RunnerProcess() {
   if (watcher_.joinable()) {
@@ -236,6 +314,7 @@ RunnerProcess::~RunnerProcess() {
     }
   }
   ::close(fd_);
+  ::close(log_fd_);
   if (pidfd_ >= 0) ::close(pidfd_);
 }
 
@@ -458,11 +537,27 @@ void RunnerProcess::end() {
   reap();
 }
 
+bool RunnerProcess::relay_some() { return drain_log(log_fd_, relay_, 256 * 1024); }
+
+void RunnerProcess::relay_rest() {
+  (void)drain_log(log_fd_, relay_, kLastWordsLimit);
+  relay_.finish();
+}
+
 void RunnerProcess::watch() {
-  // Sleeps until the runner process ends (pidfd) or its end of the socket closes (the only sign without pidfd).
-  pollfd fds[2] = {{fd_, POLLRDHUP, 0}, {pidfd_, POLLIN, 0}};
-  while (poll(fds, pidfd_ >= 0 ? 2 : 1, -1) < 0 && errno == EINTR) {
+  // Sleeps until the runner process ends (pidfd) or its end of the socket closes (the only sign without pidfd),
+  // relaying its stderr meanwhile. poll() skips the entries whose descriptor is negative.
+  pollfd fds[3] = {{fd_, POLLRDHUP, 0}, {pidfd_, POLLIN, 0}, {log_fd_, POLLIN, 0}};
+  for (;;) {
+    fds[0].revents = fds[1].revents = fds[2].revents = 0;
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[2].revents != 0 && !relay_some()) fds[2].fd = -1;  // every writer closed it: nothing more to relay
+    if (fds[0].revents != 0 || fds[1].revents != 0) break;
   }
+  relay_rest();
   {
     std::unique_lock lock(mutex_);
     watcher_waiting_ = true;

@@ -6,10 +6,14 @@
 // when nobody else is (leader/followers): it dispatches every reply it finds, and when its own has arrived it
 // hands the reading duty to another waiting caller. A lone caller thus costs no thread hop at all. A watcher
 // thread sleeps on the runner's pidfd (and on the socket's hang-up) so that a death is noticed at once even
-// when no call is in flight.
+// when no call is in flight; it also reads the runner's stderr (a pipe) and relays each line into the host's
+// log (runner_log_relay.hpp).
+//
+// The runner starts with a minimal environment (runner_environment.hpp), never the host's.
 #pragma once
 
 #include "common/result.hpp"
+#include "isolation/runner_log_relay.hpp"
 #include "isolation/wire.hpp"
 
 #include <sys/types.h>
@@ -41,6 +45,7 @@ struct RunnerCommand {
   std::optional<std::uint64_t> cpu_limit_seconds;   // RLIMIT_CPU (a budget for the runner's whole life)
   unsigned threads = 8;                             // calls one runner serves at once
   std::chrono::milliseconds grace{2000};            // asked to stop (or EOF) → SIGKILL after this long
+  std::string handler_id;                           // the "handler" field of its relayed log lines ("" for scans)
 };
 
 // How a runner process ended.
@@ -94,7 +99,8 @@ class RunnerProcess {
  private:
   struct Pending;
   enum class ReadOutcome { progress, timeout, ended };
-  RunnerProcess(pid_t pid, int fd, int pidfd, std::string label, std::chrono::milliseconds grace);
+  RunnerProcess(pid_t pid, int fd, int pidfd, int log_fd, std::string label, std::string handler_id,
+                std::chrono::milliseconds grace);
 
   // With the reading duty (reading_) held and mutex_ not held:
   ReadOutcome read_some(Clock::time_point deadline);
@@ -105,6 +111,8 @@ class RunnerProcess {
   void kill_locked(const std::string& reason);
 
   void watch();
+  bool relay_some();    // reads what the runner's stderr holds now; false at its end
+  void relay_rest();    // the runner ended: what is left, bounded
   void reap();
   void finish(int wait_status);
   bool send_frame(FrameKind kind, std::uint64_t request_id, std::uint64_t instance_id, std::string_view payload,
@@ -114,6 +122,8 @@ class RunnerProcess {
   const pid_t pid_;
   const int fd_;
   const int pidfd_;  // -1 when the kernel has no pidfd_open
+  const int log_fd_;  // read end of the runner's stderr (non-blocking); read by the watcher only
+  RunnerLogRelay relay_;  // the watcher's
   const std::string label_;
   const std::chrono::milliseconds grace_;
   Handshake handshake_;

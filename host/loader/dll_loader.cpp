@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <fstream>
 #include <mutex>
+#include <utility>
 
 namespace gatehouse::host {
 namespace {
@@ -68,10 +69,14 @@ class InProcessModule final : public ProviderModule {
     request.set_handler_id(handler_id);
     std::string bytes;
     request.SerializeToString(&bytes);
-    auto instance = create_instance(vtable_, bytes, label());
+    auto api = host_api_for(handler_id);  // its log lines carry the handler id
+    auto instance = create_instance(vtable_, bytes, label(), api.get());
     if (!instance) return instance.take_error();
-    // The client shares ownership of the library so its code stays mapped while the instance lives.
-    return make_in_process_client(library_, vtable_, *instance, label());
+    // The client shares ownership of the library (its code stays mapped while the instance lives) and of the
+    // host api (the ABI promises it outlives the instance); both go after destroy() ran.
+    auto keep_alive = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const gatehouse_host_api>>>(
+        library_, std::move(api));
+    return make_in_process_client(std::move(keep_alive), vtable_, *instance, label());
   }
 
  private:

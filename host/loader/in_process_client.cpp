@@ -1,5 +1,7 @@
 #include "loader/in_process_client.hpp"
 
+#include "logging/log_fields.hpp"
+
 #include <gatehouse/provider/v1/provider.pb.h>
 #include <spdlog/spdlog.h>
 
@@ -23,20 +25,31 @@ struct Sink {
   }
 };
 
+// `context` is the handler id (a std::string owned by the instance's host api, host_api_for) or null.
 void log_from_provider(void* context, int32_t level, const char* message, size_t length) noexcept {
-  (void)context;
   try {
     std::string_view text(message != nullptr ? message : "", message != nullptr ? length : 0);
+    logging::LogFields fields;
+    if (context != nullptr) fields.emplace_back("handler", *static_cast<const std::string*>(context));
+    fields.emplace_back("source", "provider");
+    // The line carries its handler as a field (a member of the JSON object, "handler=…" in human logs).
+    const logging::FieldScope scope(fields);
     switch (level) {
-      case GATEHOUSE_LOG_DEBUG: spdlog::debug("provider: {}", text); break;
-      case GATEHOUSE_LOG_INFO: spdlog::info("provider: {}", text); break;
-      case GATEHOUSE_LOG_WARN: spdlog::warn("provider: {}", text); break;
-      default: spdlog::error("provider: {}", text); break;
+      case GATEHOUSE_LOG_DEBUG: spdlog::debug("{}", text); break;
+      case GATEHOUSE_LOG_INFO: spdlog::info("{}", text); break;
+      case GATEHOUSE_LOG_WARN: spdlog::warn("{}", text); break;
+      default: spdlog::error("{}", text); break;
     }
   } catch (...) {
     // Logging must never take the host down.
   }
 }
+
+// One instance's host api and the handler id its log lines carry, in one allocation.
+struct InstanceHostApi {
+  gatehouse_host_api api;
+  std::string handler_id;
+};
 
 class InProcessClient final : public ProviderClient {
  public:
@@ -72,6 +85,13 @@ const gatehouse_host_api* host_api() {
   return &api;
 }
 
+std::shared_ptr<const gatehouse_host_api> host_api_for(std::string handler_id) {
+  auto holder = std::make_shared<InstanceHostApi>();
+  holder->handler_id = std::move(handler_id);
+  holder->api = gatehouse_host_api{sizeof(gatehouse_host_api), &holder->handler_id, &log_from_provider};
+  return std::shared_ptr<const gatehouse_host_api>(holder, &holder->api);
+}
+
 Result<std::string> invoke_vtable(const gatehouse_provider_vtable* vtable, void* instance, std::string_view request,
                                   std::string_view label) {
   Sink sink;
@@ -88,12 +108,12 @@ Result<std::string> invoke_vtable(const gatehouse_provider_vtable* vtable, void*
 }
 
 Result<void*> create_instance(const gatehouse_provider_vtable* vtable, std::string_view configure_request,
-                              std::string_view label) {
+                              std::string_view label, const gatehouse_host_api* api) {
   Sink sink;
   void* instance = nullptr;
   gatehouse_result result = GATEHOUSE_RESULT_ERROR;
   try {
-    result = vtable->create(host_api(), reinterpret_cast<const uint8_t*>(configure_request.data()),
+    result = vtable->create(api != nullptr ? api : host_api(), reinterpret_cast<const uint8_t*>(configure_request.data()),
                             configure_request.size(), &instance, &Sink::write, &sink);
   } catch (...) {
     return make_error("create_failed", std::string(label) + " let an exception escape its C ABI create()");

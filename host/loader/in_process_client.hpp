@@ -22,10 +22,14 @@ Result<std::string> invoke_vtable(const gatehouse_provider_vtable* vtable, void*
 
 // Calls vtable->create with serialized ConfigureRequest bytes. Error "create_failed" carries the provider's
 // Status message and diagnostics.
+// `api` is what the instance gets (host_api_for); null: host_api(), whose log lines name no handler.
 Result<void*> create_instance(const gatehouse_provider_vtable* vtable, std::string_view configure_request,
-                              std::string_view provider_label);
+                              std::string_view provider_label, const gatehouse_host_api* api = nullptr);
 
-// The host services handed to every provider instance (logging into the host's log).
+// The host services handed to a provider instance: logging into the host's log. host_api() names no handler;
+// host_api_for(id) tags every line the instance logs with "handler" = id. Keep the returned pointer alive for
+// as long as the instance (the ABI promises the api outlives it). Thread-safe: providers log from any thread.
 const gatehouse_host_api* host_api();
+std::shared_ptr<const gatehouse_host_api> host_api_for(std::string handler_id);
 
 }  // namespace gatehouse::host

@@ -2,7 +2,9 @@
 
 #include "isolation/isolated_module.hpp"
 #include "isolation/runner_location.hpp"
+#include "registry/config_refusal.hpp"
 #include "registry/runner_events.hpp"
+#include "registry/secret_rotation.hpp"
 #include "routing/health_bitset.hpp"
 #include "routing/kind_compatibility.hpp"
 #include "schema/config_validation.hpp"
@@ -29,6 +31,7 @@ std::optional<std::chrono::system_clock::time_point> parse_epoch(const pqxx::fie
 
 HealthStatus parse_status(const std::string& s) {
   if (s == "healthy") return HealthStatus::healthy;
+  if (s == "degraded") return HealthStatus::degraded;
   if (s == "unhealthy") return HealthStatus::unhealthy;
   return HealthStatus::unknown;
 }
@@ -54,6 +57,7 @@ isolation::IsolationOptions default_isolation_options() {
 const char* health_status_name(HealthStatus status) {
   switch (status) {
     case HealthStatus::healthy: return "healthy";
+    case HealthStatus::degraded: return "degraded";
     case HealthStatus::unhealthy: return "unhealthy";
     case HealthStatus::unknown: break;
   }
@@ -99,7 +103,8 @@ Result<void> Registry::load() {
     std::lock_guard lock(mutex_);
     for (const auto& row : txn.exec(
              "SELECT id, provider_publisher, provider_name, provider_version, config::text, health_status, "
-             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation FROM handlers ORDER BY id")) {
+             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation, coalesce(backend, '') "
+             "FROM handlers ORDER BY id")) {
       Handler h;
       h.info.id = row[0].as<std::string>();
       h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
@@ -109,6 +114,7 @@ Result<void> Registry::load() {
       h.info.health_checked_at = parse_epoch(row[7]);
       // The column's CHECK admits only the two names.
       h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
+      h.info.backend = row[9].as<std::string>();
       instantiate_locked(h);
       handlers_.emplace(h.info.id, std::move(h));
     }
@@ -144,12 +150,17 @@ void Registry::instantiate_locked(Handler& h) {
   h.runtime = HandlerRuntime{h.info.id, catalog_->find(h.info.provider), nullptr, h.info.config, ""};
   h.isolated.reset();
   h.runner_down = false;
+  h.resolved_digests.clear();
+  h.instance_error.reset();
   if (!h.runtime.module) {
     h.runtime.instance_problem = "provider " + h.info.provider.text() + " is not loaded";
+    h.instance_error = make_error("not_found", h.runtime.instance_problem, {{"/provider", "not loaded"}});
   } else if (auto resolved = resolve_secrets(h.runtime.module->schema(), h.info.config); !resolved) {
-    h.runtime.instance_problem = resolved.error().describe();
+    h.instance_error = config_refusal(resolved.take_error());
+    h.runtime.instance_problem = h.instance_error->describe();
   } else {
     create_client(h, *resolved);
+    if (h.runtime.client) h.resolved_digests = resolved_digests_of(*resolved);
   }
   if (!h.runtime.client) {
     h.info.health = HealthStatus::unhealthy;
@@ -161,7 +172,8 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
   if (h.info.isolation == Isolation::in_process) {
     auto client = h.runtime.module->create(resolved_config, h.info.id);
     if (!client) {
-      h.runtime.instance_problem = client.error().describe();
+      h.instance_error = config_refusal(client.take_error());
+      h.runtime.instance_problem = h.instance_error->describe();
     } else {
       h.runtime.client = std::shared_ptr<ProviderClient>(std::move(*client));
     }
@@ -171,6 +183,7 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
   // instance itself lives in a runner of its own (one per handler), supervised, its health reported to us.
   auto runner = isolation::find_runner(options_.isolation.runner_path);
   if (!runner) {
+    h.instance_error = runner.error();
     h.runtime.instance_problem = runner.error().describe();
     return;
   }
@@ -179,7 +192,8 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
                                                             *runner, options_.isolation);
   auto client = module->create(resolved_config, h.info.id);
   if (!client) {
-    h.runtime.instance_problem = client.error().describe();
+    h.instance_error = config_refusal(client.take_error());
+    h.runtime.instance_problem = h.instance_error->describe();
     return;
   }
   std::shared_ptr<ProviderClient> shared = std::move(*client);
@@ -189,25 +203,22 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
 }
 
 Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
-  json config;
-  auto ref = check_handler_spec(spec, config);
-  if (!ref) return ref.take_error();
-
-  Handler h;
-  h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked yet", std::nullopt, spec.isolation};
   {
     std::lock_guard lock(mutex_);
     if (handlers_.count(spec.id)) return make_error("already_exists", "handler '" + spec.id + "' already exists");
   }
-  instantiate_locked(h);  // touches only h
-  if (!h.runtime.client) {
-    return make_error("create_failed", "handler '" + spec.id + "': " + h.runtime.instance_problem);
-  }
+  auto prepared = prepare_handler(spec, "not checked yet");  // the checks check_handler runs too
+  if (!prepared) return prepared.take_error();
+  Handler h = std::move(*prepared);
+  h.info.backend = spec.backend.value_or("");
+  const ProviderRef* ref = &h.info.provider;
+  const json& config = h.info.config;
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
     txn.exec_params("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
-                    "health_status, health_reason, isolation) VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7)",
+                    "health_status, health_reason, isolation, backend) "
+                    "VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7, NULLIF($8, ''))",
                     spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason,
-                    std::string(isolation_name(spec.isolation)));
+                    std::string(isolation_name(spec.isolation)), h.info.backend);
   });
   if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");  // h's runner stops here
   HandlerInfo info = h.info;
@@ -264,17 +275,9 @@ std::optional<HandlerRuntime> Registry::runtime(std::string_view id) const {
 }
 
 Result<TargetGroupInfo> Registry::create_target_group(const TargetGroupSpec& spec) {
-  if (auto ok = check_object_id(spec.id, "id"); !ok) return ok.take_error();
-  auto kind = parse_kind_ref(spec.kind);
-  if (!kind) return kind.take_error();
-  if (spec.max_duration.count() <= 0 || spec.max_duration > std::chrono::hours(24 * 366)) {
-    return make_error("invalid_argument", "max_duration must be between 1 second and 366 days",
-                      {{"/max_duration", "out of range"}});
-  }
-  auto module = catalog_->find(kind->provider);
-  if (!module) return make_error("not_found", "provider " + kind->provider.text() + " is not loaded", {{"/kind", "provider not loaded"}});
-  auto schema = kind_schema_of(*module, kind->kind);
+  auto schema = check_target_group(spec);  // the checks `gatehouse apply` runs for its plan (registry_checks.cpp)
   if (!schema) return schema.take_error();
+  auto kind = parse_kind_ref(spec.kind);
   TargetGroupInfo group{spec.id, *kind, *schema, spec.max_duration};
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
     txn.exec_params("INSERT INTO target_groups (id, provider_publisher, provider_name, provider_version, kind, "
@@ -416,7 +419,8 @@ std::vector<RouteInfo> Registry::routes() const {
   return routes_;
 }
 
-Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& checked_reason) {
+Result<void> Registry::record_health(std::string_view handler_id, bool healthy, const std::string& checked_reason,
+                                     bool degraded, std::vector<UnavailableTarget> unavailable) {
   std::lock_guard writing(health_write_mutex_);
   std::string reason = checked_reason;
   if (healthy) {
@@ -434,7 +438,10 @@ Result<void> Registry::record_health(std::string_view handler_id, bool healthy, 
       }
     }
   }
-  const std::string status = healthy ? "healthy" : "unhealthy";
+  degraded = healthy && degraded;
+  const HealthStatus new_status =
+      !healthy ? HealthStatus::unhealthy : degraded ? HealthStatus::degraded : HealthStatus::healthy;
+  const std::string status = health_status_name(new_status);
   std::vector<RouteInfo> reevaluated;
   bool changed = false;
   {
@@ -443,12 +450,18 @@ Result<void> Registry::record_health(std::string_view handler_id, bool healthy, 
     if (it == handlers_.end()) return make_error("not_found", "handler '" + std::string(handler_id) + "' does not exist");
     auto& info = it->second.info;
     const auto before = info.health;
-    info.health = healthy ? HealthStatus::healthy : HealthStatus::unhealthy;
+    info.health = new_status;
     info.health_reason = reason;
+    info.unavailable_targets = degraded ? std::move(unavailable) : std::vector<UnavailableTarget>{};
     info.health_checked_at = std::chrono::system_clock::now();
     changed = before != info.health;
     if (changed) {
-      spdlog::info("handler {} is now {}: {}", handler_id, status, reason);
+      if (healthy)
+        it->second.unhealthy_since.reset();
+      else
+        it->second.unhealthy_since = info.health_checked_at;
+      // A warning: a handler's health decides where grants go and how soon owed revokes land.
+      spdlog::warn("handler {} is now {}: {}", handler_id, status, reason);
       if (healthy) {
         for (auto& r : routes_) {
           if (r.handler != handler_id) continue;
@@ -520,7 +533,7 @@ void Registry::publish_locked() {
     return;
   }
   auto health = std::make_shared<routing::HealthBitset>(*table);
-  for (const auto& [id, h] : handlers_) health->set(id, h.info.health == HealthStatus::healthy);
+  for (const auto& [id, h] : handlers_) health->set(id, is_routable(h.info.health));
   routing_ = grants::RoutingView{std::make_shared<const routing::RoutingTable>(std::move(*table)), std::move(health)};
 }
 
@@ -550,7 +563,39 @@ bool Registry::handler_exists(std::string_view handler_id) const {
 bool Registry::handler_healthy(std::string_view handler_id) const {
   std::lock_guard lock(mutex_);
   auto it = handlers_.find(handler_id);
-  return it != handlers_.end() && it->second.info.health == HealthStatus::healthy;
+  return it != handlers_.end() && is_routable(it->second.info.health);
+}
+
+std::vector<grants::RouteState> Registry::route_states(std::string_view target_group) const {
+  std::lock_guard lock(mutex_);
+  std::vector<grants::RouteState> out;
+  for (const auto& r : routes_) {
+    if (r.target_group != target_group) continue;
+    grants::RouteState s;
+    s.handler = r.handler;
+    s.kind = r.kind;
+    s.priority = r.priority;
+    s.valid = r.valid;
+    s.invalid_reason = r.invalid_reason;
+    if (auto it = handlers_.find(r.handler); it != handlers_.end()) {
+      s.healthy = is_routable(it->second.info.health);
+      s.health_status = health_status_name(it->second.info.health);
+      s.health_reason = it->second.info.health_reason;
+      s.unhealthy_since = it->second.unhealthy_since;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<grants::HandlerIdentity> Registry::handler_identities() const {
+  std::lock_guard lock(mutex_);
+  std::vector<grants::HandlerIdentity> out;
+  out.reserve(handlers_.size());
+  for (const auto& [id, h] : handlers_)
+    out.push_back(grants::HandlerIdentity{id, h.info.provider.publisher + "/" + h.info.provider.name,
+                                          h.info.backend, h.info.health == HealthStatus::healthy});
+  return out;
 }
 
 void Registry::report_handler_failure(std::string_view handler_id, const Error& error) const {

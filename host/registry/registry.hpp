@@ -39,8 +39,31 @@ namespace gatehouse::host::registry {
 
 class RunnerEventQueue;
 
-enum class HealthStatus { unknown, healthy, unhealthy };
+// degraded: the provider serves but named some targets it cannot grant (UnavailableTarget); its routes stay
+// usable, and requests for those targets are refused with the provider's reason.
+enum class HealthStatus { unknown, healthy, degraded, unhealthy };
 const char* health_status_name(HealthStatus status);
+// Whether new grants may be routed to a handler of this status: healthy or degraded.
+inline bool is_routable(HealthStatus status) {
+  return status == HealthStatus::healthy || status == HealthStatus::degraded;
+}
+
+// A target a degraded handler cannot grant, as its provider's health check named it: `properties` are the
+// ones that identify it (a subset of a request's target: {"role": "app_new"} matches every database).
+struct UnavailableTarget {
+  std::string kind;
+  std::map<std::string, std::string> properties;
+  std::string reason;
+  // Whether a request for `target` (all its properties) of kind `target_kind` is one of these.
+  bool matches(const std::string& target_kind, const std::map<std::string, std::string>& target) const {
+    if (!kind.empty() && kind != target_kind) return false;
+    for (const auto& [k, v] : properties) {
+      auto it = target.find(k);
+      if (it == target.end() || it->second != v) return false;
+    }
+    return true;
+  }
+};
 
 // Where a handler's provider runs: loaded into this process, or in a supervised runner process of its own
 // (a crash there costs the runner, never the host). Stored as the text of isolation_name().
@@ -53,7 +76,15 @@ struct HandlerSpec {
   std::string provider;   // "publisher/name@version"
   nlohmann::json config;  // as the operator wrote it; secrets as env:/file: references
   Isolation isolation = Isolation::in_process;
+  // The system this handler manages, as the operator names it (check_backend_name()): handlers of one provider
+  // with the same backend are interchangeable for revokes (routing/revoke.hpp). create: nullopt or "" = none;
+  // update: nullopt keeps the handler's backend, "" removes it.
+  std::optional<std::string> backend{};
 };
+
+// A backend name: 1–200 characters from [A-Za-z0-9._:/@-], starting with a letter or digit. Error
+// invalid_argument with `path` (e.g. "/backend").
+Result<void> check_backend_name(std::string_view backend, const std::string& path);
 
 struct HandlerInfo {
   std::string id;
@@ -63,6 +94,8 @@ struct HandlerInfo {
   std::string health_reason;
   std::optional<std::chrono::system_clock::time_point> health_checked_at;
   Isolation isolation = Isolation::in_process;
+  std::vector<UnavailableTarget> unavailable_targets{};
+  std::string backend{};  // empty: none declared (see HandlerSpec::backend)  // while degraded: what it cannot grant (not persisted)
 };
 
 struct TargetGroupSpec {
@@ -130,11 +163,25 @@ class Registry final : public grants::ControlPlaneView {
   // first; the handler is 'unknown' until its next check, and its routes are re-evaluated.
   Result<HandlerInfo> update_handler(const HandlerSpec& spec);
   Result<void> delete_handler(std::string_view id);
+  // Everything create_handler / update_handler check before they store anything (spec, config schema, secrets
+  // as references, references resolved, an instance the provider accepts — created and destroyed again), with
+  // no effect on the registry. `gatehouse apply` runs it for each handler it would create or update, dry run or
+  // not, so a dry run refuses what the real run refuses (registry_checks.cpp).
+  Result<void> check_handler(const HandlerSpec& spec);
   std::vector<HandlerInfo> handlers() const;
   std::optional<HandlerInfo> handler(std::string_view id) const;
   std::optional<HandlerRuntime> runtime(std::string_view id) const;
+  // Secret rotation (secret_rotation.cpp), run before every health check: resolves the handler's env:/file:
+  // references again and, when a resolved value differs from what its instance was created with (compared as
+  // digests) or it has no instance, creates a new instance (a new runner when isolated) and swaps it in; calls
+  // in flight finish on the old one. Returns a sentence naming the changed fields ("" when nothing changed).
+  // Errors: "secret_unresolved" (a reference no longer resolves), "create_failed" (the provider refused the new
+  // values); the old instance, if any, is kept. Never logs or returns a value.
+  Result<std::string> refresh_secrets(std::string_view id);
 
   Result<TargetGroupInfo> create_target_group(const TargetGroupSpec& spec);
+  // What create_target_group checks before it stores anything; the kind schema the group would fix.
+  Result<nlohmann::json> check_target_group(const TargetGroupSpec& spec) const;
   // A new maximum for requests made from now on.
   Result<TargetGroupInfo> set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration);
   Result<void> delete_target_group(std::string_view id);
@@ -150,7 +197,9 @@ class Registry final : public grants::ControlPlaneView {
   // Records a health check's outcome (persisted with its time). Publishes a new routing snapshot when the
   // status changed, and re-evaluates the handler's routes when it became healthy. For an isolated handler whose
   // runner is not running (restarting, down), `healthy` is overruled: unhealthy with the runner's reason.
-  Result<void> record_health(std::string_view handler_id, bool healthy, const std::string& reason);
+  // `degraded` (with `unavailable`) applies only when `healthy`: the handler is recorded 'degraded', routable.
+  Result<void> record_health(std::string_view handler_id, bool healthy, const std::string& reason,
+                             bool degraded = false, std::vector<UnavailableTarget> unavailable = {});
 
   // Blocks until every runner health change reported so far has been recorded (tests, orderly shutdown).
   void drain_runner_events();
@@ -161,6 +210,8 @@ class Registry final : public grants::ControlPlaneView {
   std::shared_ptr<ProviderClient> client(std::string_view handler_id) const override;
   bool handler_exists(std::string_view handler_id) const override;
   bool handler_healthy(std::string_view handler_id) const override;
+  std::vector<grants::HandlerIdentity> handler_identities() const override;
+  std::vector<grants::RouteState> route_states(std::string_view target_group) const override;
   void report_handler_failure(std::string_view handler_id, const Error& error) const override;
 
   Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog, RegistryOptions options = {});
@@ -176,12 +227,22 @@ class Registry final : public grants::ControlPlaneView {
     std::shared_ptr<isolation::IsolatedClient> isolated;
     // The last runner report was a death: the next "running again" report brings the handler back.
     bool runner_down = false;
+    // runtime.instance_problem as a value (config_refusal.hpp: secret_unresolved / config_invalid under
+    // /config), what create and update answer with; unset while there is an instance.
+    std::optional<Error> instance_error;
+    // When record_health last saw it turn unhealthy (route_states: "unhealthy since …"); unset when unknown.
+    std::optional<std::chrono::system_clock::time_point> unhealthy_since;
+    // SHA-256 of each resolved config field the instance was created with (secret_rotation.cpp): how a
+    // rotated secret is noticed without keeping or logging its value. Empty while there is no instance.
+    std::map<std::string, std::string> resolved_digests;
   };
 
   Result<void> load();
   // Validates a handler spec (id, provider loaded, config against its schema, secrets as references) and
   // returns the provider reference; `config` receives the config to store.
   Result<ProviderRef> check_handler_spec(const HandlerSpec& spec, nlohmann::json& config) const;
+  // check_handler_spec, then an instance: the one path create, update and check share (registry_checks.cpp).
+  Result<Handler> prepare_handler(const HandlerSpec& spec, const std::string& health_reason);
   void instantiate_locked(Handler& handler);
   void create_client(Handler& handler, const nlohmann::json& resolved_config);
   void apply_runner_health(const std::string& handler_id, const isolation::RunnerHealth& health);

@@ -6,12 +6,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace gatehouse::host::registry {
 
 using nlohmann::json;
 
+Result<void> check_backend_name(std::string_view backend, const std::string& path) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == ':' || c == '/' || c == '@' || c == '-';
+  };
+  const bool ok = !backend.empty() && backend.size() <= 200 && allowed(backend[0]) && backend[0] != '.' &&
+                  backend[0] != '_' && backend[0] != ':' && backend[0] != '/' && backend[0] != '@' &&
+                  backend[0] != '-' && std::all_of(backend.begin(), backend.end(), allowed);
+  if (ok) return {};
+  return make_error("invalid_argument",
+                    "backend must be 1-200 characters from letters, digits and . _ : / @ -, starting with a letter or "
+                    "digit (e.g. prod-db-1 or db.example.com:5432)",
+                    {{path, "not a backend name"}});
+}
+
 Result<ProviderRef> Registry::check_handler_spec(const HandlerSpec& spec, json& config) const {
   if (auto ok = check_object_id(spec.id, "id"); !ok) return ok.take_error();
+  if (spec.backend && !spec.backend->empty())
+    if (auto ok = check_backend_name(*spec.backend, "/backend"); !ok) return ok.take_error();
   auto ref = parse_provider_ref(spec.provider);
   if (!ref) return ref.take_error();
   auto module = catalog_->find(*ref);
@@ -43,26 +62,28 @@ Result<void> Registry::persist_route_validity(const RouteInfo& r) {
 }
 
 Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
-  json config;
-  auto ref = check_handler_spec(spec, config);
-  if (!ref) return ref.take_error();
+  std::string backend;  // what the handler declares after the update (HandlerSpec::backend: nullopt keeps it)
   {
     std::lock_guard lock(mutex_);
-    if (!handlers_.count(spec.id)) return make_error("not_found", "handler '" + spec.id + "' does not exist");
+    auto it = handlers_.find(spec.id);
+    if (it == handlers_.end()) return make_error("not_found", "handler '" + spec.id + "' does not exist");
+    backend = spec.backend.value_or(it->second.info.backend);
   }
   // The new instance is built before anything changes: a config the provider refuses leaves the old one serving.
-  Handler h;
-  h.info = HandlerInfo{spec.id, *ref, config, HealthStatus::unknown, "not checked since its update", std::nullopt,
-                       spec.isolation};
-  instantiate_locked(h);  // touches only h
-  if (!h.runtime.client) return make_error("create_failed", "handler '" + spec.id + "': " + h.runtime.instance_problem);
+  // The same checks as check_handler (registry_checks.cpp).
+  auto prepared = prepare_handler(spec, "not checked since its update");
+  if (!prepared) return prepared.take_error();
+  Handler h = std::move(*prepared);
+  h.info.backend = backend;
+  const ProviderRef* ref = &h.info.provider;
+  const json& config = h.info.config;
   auto updated = db_.with_transaction([&](pqxx::work& txn) {
     return txn
                .exec_params("UPDATE handlers SET provider_publisher = $2, provider_name = $3, provider_version = $4, "
                             "config = $5::jsonb, isolation = $6, health_status = 'unknown', health_reason = $7, "
-                            "health_checked_at = NULL, updated_at = now() WHERE id = $1",
+                            "health_checked_at = NULL, backend = NULLIF($8, ''), updated_at = now() WHERE id = $1",
                             spec.id, ref->publisher, ref->name, ref->version, config.dump(),
-                            std::string(isolation_name(spec.isolation)), h.info.health_reason)
+                            std::string(isolation_name(spec.isolation)), h.info.health_reason, backend)
                .affected_rows() == 1;
   });
   if (!updated) return updated.take_error();

@@ -1,6 +1,7 @@
 // Every difference is collected (never stop at the first): an operator fixing a route wants the whole list.
 #include "routing/kind_compatibility.hpp"
 
+#include "common/enum_text.hpp"
 #include "common/json_pointer.hpp"
 
 #include <algorithm>
@@ -97,10 +98,11 @@ void compare_resource(const std::string& name, const Json& group, const Json& ha
                            "references " + describe(g) + " in the group but " + describe(h) + " in the handler");
 }
 
+// Enum values as everywhere else (common/enum_text.hpp).
 std::string list(const std::vector<const Json*>& values) {
-  std::string out;
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + shown(*values[i]);
-  return out;
+  Json array = Json::array();
+  for (const Json* v : values) array.push_back(*v);
+  return enum_text(array);
 }
 
 // The handler must accept every value a requester of the group may ask for (see the header).
@@ -132,6 +134,40 @@ void compare_enum(const std::string& name, const Json& group, const Json& handle
                                " in the group that the handler does not accept: " + list(missing));
 }
 
+// The handler must accept every value the group lets through (the host checks requests against the group's
+// limits only): a handler limit is fine when absent, equal, or looser than the group's. Patterns cannot be
+// compared for looseness, so a handler pattern must be the group's own.
+void compare_limits(const std::string& name, const Json& group, const Json& handler, Differences& differences) {
+  const Json* hp = member(handler, "pattern");
+  const Json* gp = member(group, "pattern");
+  if (hp && (!gp || *gp != *hp))
+    differences.add_property(name, "pattern",
+                             "must match " + shown(*hp) + " in the handler but " +
+                                 (gp ? shown(*gp) : std::string("any value")) + " in the group");
+  auto lower_bound = [&](const char* key) {  // the handler's must not be above the group's
+    const Json* h = member(handler, key);
+    const Json* g = member(group, key);
+    if (!h || !h->is_number()) return;
+    if (g && g->is_number() && g->get<double>() >= h->get<double>()) return;
+    differences.add_property(name, key,
+                             "has " + std::string(key) + " " + h->dump() + " in the handler but " +
+                                 (g ? g->dump() : std::string("none")) + " in the group");
+  };
+  auto upper_bound = [&](const char* key) {  // the handler's must not be below the group's
+    const Json* h = member(handler, key);
+    const Json* g = member(group, key);
+    if (!h || !h->is_number()) return;
+    if (g && g->is_number() && g->get<double>() <= h->get<double>()) return;
+    differences.add_property(name, key,
+                             "has " + std::string(key) + " " + h->dump() + " in the handler but " +
+                                 (g ? g->dump() : std::string("none")) + " in the group");
+  };
+  lower_bound("minLength");
+  lower_bound("minimum");
+  upper_bound("maxLength");
+  upper_bound("maximum");
+}
+
 }  // namespace
 
 Result<void> check_kind_compatibility(const nlohmann::json& group_kind_schema,
@@ -159,6 +195,7 @@ Result<void> check_kind_compatibility(const nlohmann::json& group_kind_schema,
       compare_type(name, *g, *h, differences);
       compare_resource(name, *g, *h, differences);
       compare_enum(name, *g, *h, differences);
+      compare_limits(name, *g, *h, differences);
     }
   }
 

@@ -1,33 +1,32 @@
 #include "routing/revoke.hpp"
 
+#include <algorithm>
+
 namespace gatehouse::host::routing {
 
-std::optional<RevokeTarget> revoke_target(GrantingHandler granted_by, std::string_view kind,
-                                          std::span<const Candidate> ordered, const HandlerHealth& health) {
-  if (granted_by.exists && health.healthy(HandlerRef{granted_by.id, kNoHandlerIndex}))
-    return RevokeTarget{granted_by.id, kind, true};
-  for (const Candidate& c : ordered) {
-    if (c.kind != kind || c.handler == granted_by.id) continue;
-    if (health.healthy(c.handler_ref())) return RevokeTarget{c.handler, c.kind, false};
-  }
-  return std::nullopt;
+bool same_backend(const GrantingHandler& granting, const RevokeHandler& candidate) {
+  return candidate.id != granting.id && !granting.backend.empty() && !granting.provider.empty() &&
+         candidate.provider == granting.provider && candidate.backend == granting.backend;
 }
 
-std::optional<RevokeTarget> revoke_target(GrantingHandler granted_by, std::string_view kind,
-                                          const RoutingTable& table, std::string_view target_group,
-                                          const HandlerHealth& health) {
-  const HandlerRef granting = table.handler(granted_by.id);
-  if (granted_by.exists && health.healthy(granting)) return RevokeTarget{granted_by.id, kind, true};
+std::vector<RevokeTarget> revoke_targets(const GrantingHandler& granting, std::span<const RevokeHandler> handlers) {
+  std::vector<RevokeTarget> out;
+  if (!granting.exists) return out;  // rule 4: an admin decides (force-close or re-point)
 
-  // Same rule as above, comparing interned ids instead of text: the walk may pass many routes.
-  const std::string_view same_kind = table.interned_kind(kind);
-  if (same_kind.empty()) return std::nullopt;  // no route of the table serves this kind
-  const detail::HealthProbe healthy(health, table.snapshot_id());
-  for (const Candidate& c : table.eligible(target_group)) {
-    if (c.kind.data() != same_kind.data() || c.handler_index == granting.index) continue;
-    if (healthy(c)) return RevokeTarget{c.handler, c.kind, false};
-  }
-  return std::nullopt;
+  std::vector<const RevokeHandler*> healthy, unhealthy;
+  for (const RevokeHandler& h : handlers)
+    if (same_backend(granting, h)) (h.healthy ? healthy : unhealthy).push_back(&h);
+  // By id, so that replicas ask in the same order.
+  const auto by_id = [](const RevokeHandler* a, const RevokeHandler* b) { return a->id < b->id; };
+  std::sort(healthy.begin(), healthy.end(), by_id);
+  std::sort(unhealthy.begin(), unhealthy.end(), by_id);
+
+  out.reserve(1 + healthy.size() + unhealthy.size());
+  if (granting.healthy) out.push_back(RevokeTarget{granting.id, true});
+  for (const RevokeHandler* h : healthy) out.push_back(RevokeTarget{h->id, false});
+  if (!granting.healthy) out.push_back(RevokeTarget{granting.id, true});
+  for (const RevokeHandler* h : unhealthy) out.push_back(RevokeTarget{h->id, false});
+  return out;
 }
 
 }  // namespace gatehouse::host::routing

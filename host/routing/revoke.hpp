@@ -1,47 +1,58 @@
-// Which handler a revoke goes to.
+// Which handlers may confirm a revoke, in the order they are asked.
 //
-// RULES (ARCHITECTURE.md "Routing rule"; tested in tests/routing/revoke_test.cpp):
-//   1. Pinned: the handler that granted, when it still exists (is still configured) and is healthy — even
-//      when a route with a higher priority exists, when its own route now has priority 0 or is invalid,
-//      and when its routes are gone altogether. Only it holds the provider state the grant returned, and
-//      an operator draining a handler (priority 0) still expects it to take back what it gave.
-//   2. Fallback: when the granting handler is gone or unhealthy, the best candidate of the grant's target
-//      group (priority > 0, valid, healthy, decision order) whose kind equals the grant's kind. Never the
-//      granting handler itself. Kinds are compared exactly, so the control plane should name kinds so that
-//      equal strings mean "can revoke the same grants" (e.g. "publisher/name/Kind").
-//   3. Neither → nothing: the caller keeps the revoke pending and retries with backoff (a revoke is never
-//      dropped here).
+// RULE (ARCHITECTURE.md "Revoke is confirmed only where the access is"; tested in tests/routing/revoke_test.cpp):
+//   1. The handler that granted, while it exists, whatever its health and its routes (priority 0, invalid, none
+//      at all): only it is known to hold the access. Health decides where *new* grants go, never whether a
+//      revoke is attempted: the call itself says whether it worked, and an unhealthy handler may well take it.
+//   2. Besides it, the handlers the operator declared to manage the same backend as the granting one: the same
+//      provider (publisher/name, any version) and the same non-empty `backend` name. They are interchangeable
+//      for revokes, so their "already revoked" is evidence too. Order: the granting handler first while it is
+//      healthy; otherwise the healthy same-backend handlers go before it (they answer sooner than a handler
+//      that may hang until the call timeout), and the unhealthy ones after it; ties by id.
+//   3. Nothing else, ever. A handler of the same kind on another backend never held this access: its answer
+//      (even "already revoked") says nothing about it. Target-group routes play no part.
+//   4. A deleted granting handler: nothing. The grant stays revoke_failing until an admin force-closes it
+//      (access_may_persist) or re-points it to a handler of the same backend (the caller's business).
+// An empty result means "retry later" to the caller: a revoke is never dropped here.
+//
+// Pure: no I/O, no locks. The views in the result point into the caller's inputs.
 #pragma once
 
-#include "routing/candidate.hpp"
-#include "routing/routing_table.hpp"
-
-#include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::host::routing {
 
+// A handler as the revoke rule sees it.
+struct RevokeHandler {
+  std::string_view id;
+  std::string_view provider;  // "publisher/name" (the version does not matter)
+  std::string_view backend;   // operator-declared; empty: interchangeable with no other handler
+  bool healthy = false;
+};
+
+// The handler that granted, as it is configured now (exists) or as the access recorded it (deleted).
 struct GrantingHandler {
   std::string_view id;
-  bool exists = true;  // the handler is still configured; its routes may be gone
+  bool exists = true;
+  std::string_view provider;
+  std::string_view backend;
+  bool healthy = false;  // orders it among its same-backend peers; it is asked either way
 };
 
 struct RevokeTarget {
   std::string_view handler;
-  std::string_view kind;
-  bool pinned = false;  // true: the handler that granted (rule 1); false: a fallback candidate (rule 2)
+  bool pinned = false;  // true: the granting handler (rule 1); false: a same-backend handler (rule 2)
   bool operator==(const RevokeTarget&) const = default;
 };
 
-// `ordered`: the grant's target group's candidates or eligible routes in decision order (health is asked
-// here again either way). Views: `handler` is granted_by.id (pinned) or points into `ordered`'s snapshot.
-std::optional<RevokeTarget> revoke_target(GrantingHandler granted_by, std::string_view kind,
-                                          std::span<const Candidate> ordered, const HandlerHealth& health);
+// True when `candidate` may take revokes of what `granting` granted (rule 2): another handler, same provider,
+// same non-empty backend.
+bool same_backend(const GrantingHandler& granting, const RevokeHandler& candidate);
 
-// The same over a table snapshot: walks the group's eligible routes and stops at the first match.
-std::optional<RevokeTarget> revoke_target(GrantingHandler granted_by, std::string_view kind,
-                                          const RoutingTable& table, std::string_view target_group,
-                                          const HandlerHealth& health);
+// The handlers to ask, in order (rules 1–4). `handlers`: every configured handler (the granting one may be
+// among them; it is recognised by id).
+std::vector<RevokeTarget> revoke_targets(const GrantingHandler& granting, std::span<const RevokeHandler> handlers);
 
 }  // namespace gatehouse::host::routing

@@ -6,6 +6,8 @@
 
 #include "text_file.hpp"
 
+#include "common/strict_json.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -182,6 +184,24 @@ Result<nlohmann::json> parse_config_text(std::string_view text, std::string_view
   if (blank(text)) return make_error("config_not_an_object", source + " is empty; " + expected);
 
   auto parsed = named_json(source) ? parse_json(text, source) : parse_yaml(text, source);
+  if (parsed.ok()) {
+    // What the API refuses at its door is refused here too, with the same path, before anything is sent:
+    // a key given twice (nlohmann keeps the last silently; yaml-cpp's are caught in convert()), a NUL or
+    // ill-formed UTF-8 (a YAML "\0" escape, raw bytes), which PostgreSQL cannot store.
+    if (named_json(source)) {
+      if (auto strict = parse_strict_json(text, source); !strict) {
+        const Error& e = strict.error();
+        const Diagnostic d = e.diagnostics.empty() ? Diagnostic{"", e.message} : e.diagnostics.front();
+        return make_error("config_parse_error", e.message + " (at " + (d.path.empty() ? "/" : d.path) + ": " + d.reason + ")",
+                          e.diagnostics);
+      }
+    }
+    if (auto bad = find_unstorable_text(*parsed)) {
+      return make_error("config_parse_error", "cannot use " + source + ": the value at " +
+                                                  (bad->path.empty() ? "/" : bad->path) + " " + bad->reason,
+                        {*bad});
+    }
+  }
   if (!parsed.ok() || parsed->is_object()) return parsed;
   if (parsed->is_null()) return make_error("config_not_an_object", source + " holds no value; " + expected);
   const char* holds = parsed->is_array() ? "a list" : "a single value";

@@ -6,11 +6,13 @@
 #include "json_schema_check.hpp"
 #include "secret_reference.hpp"
 #include "secrets.hpp"
+#include "value_limits.hpp"
 
 namespace gatehouse::host {
 
+using Json = nlohmann::json;
+
 nlohmann::json config_json_schema(const nlohmann::json& provider_schema) {
-  using Json = nlohmann::json;
   Json properties = Json::object();
   Json required = Json::array();
   static const Json no_fields = Json::object();
@@ -37,6 +39,12 @@ nlohmann::json config_json_schema(const nlohmann::json& provider_schema) {
       for (const char* limit : {"minimum", "maximum"})
         if (auto l = spec.find(limit); l != spec.end() && l->is_number()) property[limit] = *l;
     }
+    // `pattern` stays out: it is RE2 syntax, checked in validate_config, and valijson would read it as
+    // ECMAScript. enum and lengths mean the same in both.
+    if (!secret && type == "string") {
+      for (const char* limit : {"enum", "minLength", "maxLength"})
+        if (auto l = spec.find(limit); l != spec.end()) property[limit] = *l;
+    }
     properties[name] = std::move(property);
     // A default makes a field optional whatever `required` says: the provider gets a value either way.
     if (spec.value("required", Json(false)) == Json(true) && !spec.contains("default")) required.push_back(name);
@@ -55,6 +63,17 @@ Result<void> validate_config(const nlohmann::json& provider_schema, const nlohma
   if (!compiled.ok()) return compiled.take_error();
   std::vector<Diagnostic> faults = compiled->validate(config);
 
+  if (config.is_object() && provider_schema.is_object() && provider_schema.contains("config") &&
+      provider_schema["config"].is_object()) {
+    for (const auto& [field, spec] : provider_schema["config"].items()) {
+      auto it = config.find(field);
+      if (!spec.is_object() || !spec.contains("pattern") || it == config.end() || !it->is_string()) continue;
+      if (spec.value("secret", false) == true || spec.value("type", "") != "string") continue;
+      const Json pattern_only = {{"pattern", spec["pattern"]}};
+      for (auto& reason : text_limit_faults(pattern_only, it->get<std::string>(), /*quote_value=*/false))
+        faults.push_back({"/" + detail::escape_pointer_token(field), std::move(reason)});
+    }
+  }
   if (config.is_object()) {
     for (const auto& field : secret_fields(provider_schema)) {
       auto it = config.find(field);

@@ -5,6 +5,7 @@
 // dropped when a leaf below them already explains the fault (kept otherwise, so no fault is ever lost).
 #include "json_schema_check.hpp"
 
+#include "common/enum_text.hpp"
 #include "common/json_pointer.hpp"
 #include "common/json_type_name.hpp"
 
@@ -328,7 +329,7 @@ class Translator {
       expected.erase(std::remove(expected.begin(), expected.end(), '"'), expected.end());
       reason = "expected " + expected + (value ? ", got " + json_type_name(*value) : std::string());
     } else if (starts_with(d, "Failed to match against any enum values")) {
-      if (const Json* e = keyword("enum")) reason = "must be one of " + join_quoted(*e, ", ");
+      if (const Json* e = keyword("enum")) reason = "must be one of " + enum_text(*e);
     } else if (starts_with(d, "Failed to match expected value set by 'const'")) {
       if (const Json* c = keyword("const")) reason = "must be " + c->dump();
     } else if (starts_with(d, "Failed to match regex specified by 'pattern'")) {

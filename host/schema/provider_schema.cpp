@@ -5,6 +5,7 @@
 #include "provider_schema.hpp"
 
 #include "json_schema_check.hpp"
+#include "value_limits.hpp"
 
 #include "common/json_type_name.hpp"
 
@@ -102,6 +103,50 @@ class SemanticCheck {
     }
   }
 
+  // enum, pattern and lengths limit text; minimum and maximum limit integers (target properties; config
+  // fields have their own minimum/maximum checks in check_config, numbers included). `what` is "fields" or
+  // "properties". Limits that cannot be met together, a pattern RE2 refuses and enum values that break the
+  // other limits are faults of the schema: found when the provider loads, not when the first request is refused.
+  void check_limits(const Json& spec, const std::string& type_name, const std::string& path, const char* what,
+                    bool check_numeric) {
+    const bool known = !type_name.empty();
+    for (const char* keyword : {"enum", "pattern", "minLength", "maxLength"}) {
+      if (member(spec, keyword) && known && type_name != "string")
+        faults_.push_back({path + "/" + keyword, std::string("applies only to string ") + what});
+    }
+    if (check_numeric && known && type_name != "integer") {
+      for (const char* keyword : {"minimum", "maximum"})
+        if (member(spec, keyword)) faults_.push_back({path + "/" + keyword, std::string("applies only to integer ") + what});
+    }
+    const Json* pattern = member(spec, "pattern");
+    if (pattern && pattern->is_string()) {
+      if (auto problem = pattern_problem(pattern->get<std::string>()))
+        faults_.push_back({path + "/pattern", "is not a valid RE2 pattern: " + *problem});
+    }
+    const Json* min_length = member(spec, "minLength");
+    const Json* max_length = member(spec, "maxLength");
+    if (min_length && max_length && min_length->is_number_integer() && max_length->is_number_integer() &&
+        min_length->get<long long>() > max_length->get<long long>())
+      faults_.push_back({path + "/minLength", "is greater than maxLength " + max_length->dump()});
+    const Json* minimum = member(spec, "minimum");
+    const Json* maximum = member(spec, "maximum");
+    if (check_numeric && minimum && maximum && minimum->is_number() && maximum->is_number() &&
+        minimum->get<double>() > maximum->get<double>())
+      faults_.push_back({path + "/minimum", "is greater than maximum " + maximum->dump()});
+
+    // Each enum value must pass the other limits, or it could be offered and then refused.
+    const Json* values = member(spec, "enum");
+    if (values && values->is_array() && type_name == "string") {
+      Json others = spec;
+      others.erase("enum");
+      for (std::size_t i = 0; i < values->size(); ++i) {
+        if (!(*values)[i].is_string()) continue;
+        for (const auto& reason : text_limit_faults(others, (*values)[i].get<std::string>(), false))
+          faults_.push_back({path + "/enum/" + std::to_string(i), "the value " + (*values)[i].dump() + " " + reason});
+      }
+    }
+  }
+
   // "$id" repeats meta: a copy-pasted schema that forgot to change one of them is caught here.
   void check_identity() {
     const Json* id = member(document_, "$id");
@@ -128,6 +173,14 @@ class SemanticCheck {
         faults_.push_back({pointer({"config", field, "type"}),
                            "secret fields must be of type string (handler configs give them as text or as "
                            "env:NAME / file:PATH references)"});
+      if (secret && *secret == Json(true)) {
+        for (const char* keyword : {"enum", "pattern", "minLength", "maxLength"})
+          if (member(spec, keyword))
+            faults_.push_back({pointer({"config", field, keyword}),
+                               "cannot limit a secret field (handler configs give env:NAME / file:PATH references; "
+                               "check the resolved value in the provider)"});
+      }
+      check_limits(spec, type_name, pointer({"config", field}), "fields", false);
 
       const Json* minimum = member(spec, "minimum");
       const Json* maximum = member(spec, "maximum");
@@ -145,6 +198,9 @@ class SemanticCheck {
         faults_.push_back({pointer({"config", field, "default"}),
                            "does not match the field's type: expected " + type_name + ", got " +
                                json_type_name(*fallback)});
+      } else if (fallback->is_string()) {
+        for (const auto& reason : text_limit_faults(spec, fallback->get<std::string>(), false))
+          faults_.push_back({pointer({"config", field, "default"}), reason});
       } else if (fallback->is_number()) {
         if (minimum && minimum->is_number() && fallback->get<double>() < minimum->get<double>())
           faults_.push_back({pointer({"config", field, "default"}), "is less than minimum " + minimum->dump()});
@@ -185,10 +241,15 @@ class SemanticCheck {
   void check_targets() {
     for (const auto& [kind, spec] : object_or_empty(member(document_, "targets")).items()) {
       for (const auto& [property, definition] : object_or_empty(member(spec, "properties")).items()) {
+        const std::string path = pointer({"targets", kind, "properties", property});
+        const Json* type = member(definition, "type");
+        const std::string type_name = type && type->is_string() ? type->get<std::string>() : std::string();
         const Json* resource = member(definition, "resource");
-        if (resource && resource->is_string() && !declared(resource->get<std::string>()))
-          undeclared_type(pointer({"targets", kind, "properties", property, "resource"}), "target property",
-                          resource->get<std::string>());
+        if (resource && !type_name.empty() && type_name != "string")
+          faults_.push_back({path + "/resource", "applies only to string properties (resource ids are text)"});
+        else if (resource && resource->is_string() && !declared(resource->get<std::string>()))
+          undeclared_type(path + "/resource", "target property", resource->get<std::string>());
+        if (definition.is_object()) check_limits(definition, type_name, path, "properties", true);
       }
       check_required(spec, pointer({"targets", kind}));
     }

@@ -2,28 +2,26 @@
 // decide on. Every value travels as a query parameter; nothing here builds SQL from a name.
 #pragma once
 
+#include "powers.hpp"
+
 #include <pqxx/transaction_base>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pgprovider {
 
-// Powers gatehouse never hands out, because whoever holds them can make themselves superuser or reach the
-// server's files: SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS and the predefined roles
-// pg_execute_server_program, pg_read_server_files, pg_write_server_files. Role attributes are not
-// inherited, but any member may SET ROLE to a role it belongs to, so they count through memberships too.
-// An SQL condition on a pg_roles row aliased `p`.
-extern const char* const kPrivilegedRole;
-
 struct RoleInfo {
   bool can_login = false;
-  // The role itself or the first role it reaches through memberships that holds one of the powers above,
-  // and which powers ("SUPERUSER, CREATEROLE"); both empty when there is none.
+  // The role itself or the nearest role it reaches through memberships that holds a power `policy` refuses,
+  // which powers ("SUPERUSER, CREATEROLE"), and the chain of memberships from the role to it
+  // ({"app_x", "app_wad", "pg_write_all_data"}); all empty when there is none.
   std::string privileged_via;
   std::string privileges;
+  std::vector<std::string> chain;
 };
-std::optional<RoleInfo> find_role(pqxx::transaction_base& txn, const std::string& name);
+std::optional<RoleInfo> find_role(pqxx::transaction_base& txn, const std::string& name, const PowerPolicy& policy);
 
 struct DatabaseInfo {
   bool allows_connections = false;  // datallowconn
@@ -35,13 +33,19 @@ std::optional<DatabaseInfo> find_database(pqxx::transaction_base& txn, const std
 // belongs to, or PUBLIC's (the default).
 bool can_connect(pqxx::transaction_base& txn, const std::string& role, const std::string& database);
 
-// A direct membership of `member` in `role`, as pg_auth_members records it.
+// A direct membership of `member` in `role`, as pg_auth_members records it. PostgreSQL 15 and older keep one
+// row per (role, member) whoever granted it; 16 and later keep one row per grantor.
 struct Membership {
-  std::string grantor;         // the role that granted it
-  bool granted_by_us = false;  // grantor is the provider's own login (current_user)
+  std::string grantor;         // the role that granted it; with several rows (16+), another grantor than us if any
+  bool granted_by_us = false;  // a row whose grantor is the provider's own login (current_user)
+  bool granted_by_others = false;  // a row whose grantor is someone else (or a role that no longer exists)
 };
 std::optional<Membership> find_membership(pqxx::transaction_base& txn, const std::string& role,
                                           const std::string& member);
+
+// Whether the provider's own login may grant `role`: SUPERUSER, CREATEROLE before PostgreSQL 16, or ADMIN
+// OPTION on it (pg_has_role ... 'MEMBER WITH ADMIN OPTION').
+bool can_grant(pqxx::transaction_base& txn, const std::string& role);
 
 // Serializes this transaction with every other grant and revoke for `login`, across handlers and
 // processes, until it commits (pg_advisory_xact_lock). Without it two grants to a new subject could both
@@ -54,6 +58,7 @@ struct AdminLogin {
   bool superuser = false;
   bool create_role = false;
   int server_version = 0;  // server_version_num, e.g. 150004
+  bool inherits = false;   // rolinherit: the privileges of roles it belongs to are its own (PostgreSQL 15 default)
 };
 AdminLogin admin_login(pqxx::transaction_base& txn);
 

@@ -66,8 +66,8 @@ LoadResult database_page(pqxx::transaction_base& txn, const std::string& page_to
                   });
 }
 
-LoadResult role_page(pqxx::transaction_base& txn, const Grantable& grantable, const std::string& page_token,
-                     std::size_t page_size) {
+LoadResult role_page(pqxx::transaction_base& txn, const Grantable& grantable, const PowerPolicy& policy,
+                     const std::string& page_token, std::size_t page_size) {
   const std::string query = std::string(R"(
 SELECT r.rolname, r.rolcanlogin,
        (SELECT coalesce(json_agg(d.datname ORDER BY d.datname), '[]')
@@ -76,7 +76,7 @@ SELECT r.rolname, r.rolcanlogin,
        EXISTS (WITH RECURSIVE up(oid) AS (
                  SELECT r.oid UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid)
                SELECT 1 FROM up JOIN pg_roles p ON p.oid = up.oid WHERE )") +
-                            kPrivilegedRole + R"()
+                            policy.condition() + R"()
 FROM pg_roles r
 WHERE r.rolname > $1
 ORDER BY r.rolname

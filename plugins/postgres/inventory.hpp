@@ -3,6 +3,7 @@
 #pragma once
 
 #include "names.hpp"
+#include "powers.hpp"
 
 #include <gatehouse/sdk.hpp>
 
@@ -21,8 +22,9 @@ namespace pgprovider {
 gatehouse::LoadResult database_page(pqxx::transaction_base& txn, const std::string& page_token, std::size_t page_size);
 
 // fetch_roles: every role of pg_roles as Role or Login, each with `databases` (those it may connect to);
-// a Role also says whether this handler would grant it (`grantable`).
-gatehouse::LoadResult role_page(pqxx::transaction_base& txn, const Grantable& grantable, const std::string& page_token,
-                                std::size_t page_size);
+// a Role also says whether this handler would grant it (`grantable`: matches the pattern and reaches no power
+// `policy` refuses). The host leaves roles with grantable false out of `target-group options`.
+gatehouse::LoadResult role_page(pqxx::transaction_base& txn, const Grantable& grantable, const PowerPolicy& policy,
+                                const std::string& page_token, std::size_t page_size);
 
 }  // namespace pgprovider

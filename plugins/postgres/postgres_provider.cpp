@@ -8,6 +8,7 @@
 #include "connection.hpp"
 #include "inventory.hpp"
 #include "names.hpp"
+#include "powers.hpp"
 #include "privileges.hpp"
 
 #include <gatehouse/sdk.hpp>
@@ -23,6 +24,11 @@ namespace pgprovider {
 using namespace gatehouse;  // this file is written against the SDK and the helpers beside it
 
 namespace {
+
+// "'postgres'", or what to say when the grantor role has been dropped since.
+std::string grantor_text(const Membership& membership) {
+  return membership.grantor.empty() ? "a role that no longer exists" : "'" + membership.grantor + "'";
+}
 
 std::int64_t integer_in(const Config& config, const std::string& field, std::int64_t min, std::int64_t max) {
   const std::int64_t value = config.integer(field);
@@ -45,11 +51,17 @@ struct Access {
   std::string login;
   // The membership existed before this grant and was made by someone else: revoke leaves it alone.
   bool pre_existing = false;
+  std::string pre_existing_grantor;  // who made it, for the messages ("" when unknown)
+  // PostgreSQL 16+: gatehouse's membership is a row of its own (GRANTED BY its login), so revoke removes only
+  // that row and anyone else's survives, even one made while this grant was active.
+  bool own_row = false;
 
   // The state the host keeps and hands back to revoke().
   std::string state() const {
-    return nlohmann::json{{"database", database}, {"role", role}, {"login", login}, {"pre_existing", pre_existing}}
-        .dump();
+    nlohmann::json state{{"database", database}, {"role", role}, {"login", login}, {"pre_existing", pre_existing}};
+    if (!pre_existing_grantor.empty()) state["pre_existing_grantor"] = pre_existing_grantor;
+    if (own_row) state["membership"] = "granted_by";
+    return state.dump();
   }
   std::string describe() const { return "role '" + role + "' for login '" + login + "'"; }
 };
@@ -63,6 +75,7 @@ class PostgresProvider final : public Provider {
         dsn_(context.config.string("dsn"),
              static_cast<int>(integer_in(context.config, "connect_timeout_seconds", 1, 300))),
         grantable_(context.config.string("grantable")),
+        policy_(context.config.string("allow_predefined")),
         create_logins_(context.config.boolean("create_logins")),
         login_prefix_(checked_prefix(context.config)),
         page_size_(static_cast<std::size_t>(integer_in(context.config, "page_size", 1, 10000))) {
@@ -80,6 +93,10 @@ class PostgresProvider final : public Provider {
         .config("grantable", Field::string("Regular expression (ECMAScript, matched anywhere: anchor it) of the role "
                                            "names that may be granted")
                                  .default_value("^app_"))
+        .config("allow_predefined",
+                Field::string("Predefined roles (pg_read_all_data, pg_write_all_data, pg_monitor, ...) that granted roles "
+                              "may reach; comma-separated. Refused by default")
+                    .default_value(""))
         .config("create_logins",
                 Field::boolean("Create the subject's login role (LOGIN, no password) when it does not exist")
                     .default_value(false))
@@ -115,23 +132,36 @@ class PostgresProvider final : public Provider {
       lock_login(txn, access.login);
       check_role(txn, access);
       check_database(txn, access);
+      check_can_grant(txn, access.role);
       const bool created = ensure_login(txn, access.login, request.subject);
-      if (const auto membership = find_membership(txn, access.role, access.login)) {
-        access.pre_existing = !membership->granted_by_us;
+      // 16+ keeps one membership row per grantor: gatehouse adds its own and later removes only that one.
+      access.own_row = session->connection.server_version() >= 160000;
+      const auto membership = find_membership(txn, access.role, access.login);
+      if (membership && membership->granted_by_others) {
+        access.pre_existing = true;
+        access.pre_existing_grantor = membership->grantor;
+      }
+      const std::string grantor = membership ? grantor_text(*membership) : "";
+      const std::string pre_note =
+          access.pre_existing ? "pre_existing: the membership was granted by " + grantor + " before this grant" : "";
+      if (membership && (!access.own_row || membership->granted_by_us)) {
         txn.commit();
-        const std::string grantor =
-            membership->grantor.empty() ? "a role that no longer exists" : "'" + membership->grantor + "'";
         return GrantResult{access.state(),
-                           access.pre_existing ? "already a member (granted by " + grantor +
-                                                     ", not by gatehouse: revoke will leave it in place)"
-                                               : "already a member",
+                           access.pre_existing ? pre_note + "; revoke will leave it in place"
+                                               : "already a member (granted by gatehouse)",
                            true};
       }
-      txn.exec("GRANT " + txn.quote_name(access.role) + " TO " + txn.quote_name(access.login));
+      txn.exec("GRANT " + txn.quote_name(access.role) + " TO " + txn.quote_name(access.login) +
+               (access.own_row ? " GRANTED BY CURRENT_USER" : ""));
       txn.commit();
       log_.info("granted " + access.describe() + " (database '" + access.database + "', grant " + request.grant_id +
                 (created ? ", login created)" : ")"));
-      return GrantResult{access.state(), created ? "login '" + access.login + "' created" : "", false};
+      std::string note = created ? "login '" + access.login + "' created" : "";
+      if (access.pre_existing) {
+        note += (note.empty() ? "" : "; ") + pre_note +
+                "; gatehouse added a membership of its own (GRANTED BY), and revoke removes only that one";
+      }
+      return GrantResult{access.state(), note, false};
     } catch (...) {
       rethrow_as_error(dsn_, "grant " + access.describe());
     }
@@ -144,20 +174,33 @@ class PostgresProvider final : public Provider {
       pqxx::work txn(session->connection);
       lock_login(txn, access.login);
       const auto membership = find_membership(txn, access.role, access.login);
-      if (!membership) {
+      if (!membership || (access.own_row && !membership->granted_by_us)) {
         txn.commit();
+        if (membership) {
+          return RevokeResult{"gatehouse's membership of login '" + access.login + "' in role '" + access.role +
+                                  "' is gone; left the membership granted by " + grantor_text(*membership) + " in place",
+                              true};
+        }
         return RevokeResult{"login '" + access.login + "' is not a member of role '" + access.role + "'", true};
       }
-      // Left alone only while it is still someone else's: if gatehouse granted it since, it is ours to take.
-      if (access.pre_existing && !membership->granted_by_us) {
+      // PostgreSQL 15 and older: one row per role and member. Left alone only while it is still someone
+      // else's: if gatehouse granted it since, it is ours to take. A GRANT by someone else made while this
+      // grant was active does not show here (that row still names gatehouse): see README, "Version differences".
+      if (!access.own_row && access.pre_existing && !membership->granted_by_us) {
         txn.commit();
-        return RevokeResult{"membership of login '" + access.login + "' in role '" + access.role +
-                                "' was granted outside gatehouse before this grant; left in place",
+        return RevokeResult{"left the membership granted by " + grantor_text(*membership) +
+                                " in place (pre_existing: it existed before this grant, made outside gatehouse)",
                             false};
       }
-      txn.exec("REVOKE " + txn.quote_name(access.role) + " FROM " + txn.quote_name(access.login));
+      txn.exec("REVOKE " + txn.quote_name(access.role) + " FROM " + txn.quote_name(access.login) +
+               (access.own_row ? " GRANTED BY CURRENT_USER" : ""));
       txn.commit();
       log_.info("revoked " + access.describe() + " (grant " + request.grant_id + ")");
+      if (access.own_row && membership->granted_by_others) {
+        return RevokeResult{"revoked gatehouse's membership of " + access.describe() +
+                                "; left the membership granted by " + grantor_text(*membership) + " in place",
+                            false};
+      }
       return RevokeResult{"revoked " + access.describe(), false};
     } catch (...) {
       rethrow_as_error(dsn_, "revoke " + access.describe());
@@ -173,7 +216,7 @@ class PostgresProvider final : public Provider {
       // One snapshot per page; pages are consistent on their own and keyset tokens stitch them together.
       pqxx::read_transaction txn(session->connection);
       return request.loader == "fetch_databases" ? database_page(txn, request.page_token, page_size_)
-                                                 : role_page(txn, grantable_, request.page_token, page_size_);
+                                                 : role_page(txn, grantable_, policy_, request.page_token, page_size_);
     } catch (...) {
       rethrow_as_error(dsn_, "load " + request.loader);
     }
@@ -183,7 +226,7 @@ class PostgresProvider final : public Provider {
     try {
       const auto session = open_session(dsn_, log_);
       pqxx::read_transaction txn(session->connection);
-      return check_privileges(txn, grantable_, create_logins_);
+      return check_privileges(txn, grantable_, policy_, create_logins_);
     } catch (...) {
       try {
         rethrow_as_error(dsn_, "cannot check privileges");
@@ -199,7 +242,10 @@ class PostgresProvider final : public Provider {
     if (target.kind != "DatabaseRole") {
       throw Error::invalid_argument("target kind '" + target.kind + "' is not DatabaseRole", "/target/kind");
     }
-    Access access{target.at("database"), target.at("role"), login_for(login_prefix_, subject)};
+    Access access;
+    access.database = target.at("database");
+    access.role = target.at("role");
+    access.login = login_for(login_prefix_, subject);
     check_name(access.database, "database", "/target/database");
     check_name(access.role, "role", "/target/role");
     return access;
@@ -213,9 +259,15 @@ class PostgresProvider final : public Provider {
       return state.is_object() && state.contains(key) && state[key].is_string() ? state[key].get<std::string>() : "";
     };
     if (!text("role").empty() && !text("login").empty()) {
-      Access access{text("database"), text("role"), text("login")};
+      Access access;
+      access.database = text("database");
+      access.role = text("role");
+      access.login = text("login");
       access.pre_existing =
           state.contains("pre_existing") && state["pre_existing"].is_boolean() && state["pre_existing"].get<bool>();
+      access.pre_existing_grantor = text("pre_existing_grantor");
+      // Revoked as it was granted: a grant made on 15 is revoked the 15 way even after an upgrade to 16.
+      access.own_row = text("membership") == "granted_by";
       check_name(access.role, "role", "/state");
       check_name(access.login, "login role", "/state");
       return access;
@@ -223,19 +275,35 @@ class PostgresProvider final : public Provider {
     return requested(request.subject, request.target);
   }
 
-  // The role exists, is a group role (NOLOGIN) and reaches no power gatehouse must not hand out.
-  static void check_role(pqxx::transaction_base& txn, const Access& access) {
-    const auto role = find_role(txn, access.role);
+  // The role exists, is a group role (NOLOGIN) and reaches no power gatehouse must not hand out. The refusal
+  // names the chain of memberships that reaches the power, so the DBA sees which membership to undo.
+  void check_role(pqxx::transaction_base& txn, const Access& access) const {
+    const auto role = find_role(txn, access.role, policy_);
     if (!role) throw Error::invalid_argument("role '" + access.role + "' does not exist", "/target/role");
     if (role->can_login) {
       throw Error::invalid_argument(
           "role '" + access.role + "' is a login role; only group roles (NOLOGIN) are granted", "/target/role");
     }
-    if (!role->privileged_via.empty()) {
-      const std::string via = role->privileged_via == access.role ? "" : " through role '" + role->privileged_via + "'";
-      throw Error::invalid_argument("role '" + access.role + "' is not grantable: it carries " + role->privileges + via,
-                                    "/target/role");
+    if (role->privileged_via.empty()) return;
+    const bool predefined = PowerPolicy::is_optional_predefined(role->privileged_via);
+    std::string message = "role '" + access.role + "' is not grantable: it carries " + role->privileges;
+    if (!predefined && role->privileged_via != access.role) message += " (held by role '" + role->privileged_via + "')";
+    if (role->chain.size() > 1) {
+      std::string chain;
+      for (const auto& name : role->chain) chain += (chain.empty() ? "" : " -> ") + name;
+      message += " through role '" + role->chain[role->chain.size() - 2] + "' (" + chain + ")";
     }
+    if (predefined) message += "; list " + role->privileged_via + " in allow_predefined to grant it anyway";
+    throw Error::invalid_argument(message, "/target/role");
+  }
+
+  // The provider's login may grant the role. Checked before GRANT so that a role the health check reports as
+  // unavailable (degraded) is refused with the same reason rather than the server's bare error.
+  static void check_can_grant(pqxx::transaction_base& txn, const std::string& role) {
+    if (can_grant(txn, role)) return;
+    throw Error::permission_denied("the provider's login cannot grant role '" + role +
+                                     "': it is not SUPERUSER and has no ADMIN OPTION on it (GRANT " +
+                                     txn.quote_name(role) + " TO <the provider's login> WITH ADMIN OPTION)");
   }
 
   // The database exists and accepts connections, and the role may connect to it. CONNECT is not granted
@@ -256,7 +324,7 @@ class PostgresProvider final : public Provider {
 
   // The subject's login exists and can log in, or is created when create_logins is on. True when created.
   bool ensure_login(pqxx::transaction_base& txn, const std::string& login, const std::string& subject) const {
-    if (const auto existing = find_role(txn, login)) {
+    if (const auto existing = find_role(txn, login, policy_)) {
       if (!existing->can_login) {
         // A group role as subject would pass the access on to all of its members.
         throw Error::invalid_argument("role '" + login + "' exists but is not a login role (NOLOGIN)", "/subject");
@@ -281,6 +349,7 @@ class PostgresProvider final : public Provider {
   Logger log_;
   Dsn dsn_;  // secret: never in a message or a log line unredacted
   Grantable grantable_;
+  PowerPolicy policy_;
   bool create_logins_;
   std::string login_prefix_;
   std::size_t page_size_;

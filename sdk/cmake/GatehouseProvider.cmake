@@ -1,4 +1,4 @@
-# gatehouse_add_provider(NAME SOURCES src... [LINK_LIBRARIES libs...] [NO_INSTALL])
+# gatehouse_add_provider(NAME SOURCES src... [PUBLISHER slug] [LINK_LIBRARIES libs...] [NO_INSTALL])
 #
 # Builds NAME.so as a gatehouse provider: a MODULE library linked against gatehouse::sdk, compiled with
 # hidden visibility and exporting exactly one symbol (gatehouse_provider_v1), linked with --no-undefined so
@@ -7,11 +7,23 @@
 # where gatehoused looks: <prefix>/lib/gatehouse/providers and /usr/lib/gatehouse/providers) in the install
 # component provider-NAME, with an RPATH that finds the SDK's protocol library once installed.
 #
+#   PUBLISHER       the provider's publisher (lowercase letters, digits, '-'), written only here: the sources
+#                   get it as the macro GATEHOUSE_PROVIDER_PUBLISHER (pass that to GATEHOUSE_PROVIDER), a
+#                   GATEHOUSE_PROVIDER that names another publisher fails to compile (static_assert), and
+#                   gatehouse_package_provider() uses it.
+#   LINK_LIBRARIES  what the provider's code links, e.g. a client library:
+#                     find_package(PkgConfig REQUIRED)
+#                     pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+#                     gatehouse_add_provider(redis_acl SOURCES src/redis_acl.cpp LINK_LIBRARIES PkgConfig::HIREDIS)
+#                   Shared libraries are linked as usual (gatehouse_package_provider() turns them into Debian
+#                   dependencies); link static archives only if they are built with -fPIC.
+#
 # gatehouse_package_provider(NAME [PUBLISHER text] [MAINTAINER "Name <mail>"] [DESCRIPTION text]
 #                            [DEPENDS debian-deps...])
 #
 # Makes `cpack` (or `make package`) produce gatehouse-provider-NAME_<PROJECT_VERSION>_<arch>.deb holding
-# NAME.so in /usr/lib/gatehouse/providers. Depends: the ABI the SDK speaks (gatehouse-abi-<major>, provided
+# NAME.so in /usr/lib/gatehouse/providers. PUBLISHER defaults to gatehouse_add_provider's (giving another one
+# is an error). Depends: the ABI the SDK speaks (gatehouse-abi-<major>, provided
 # by the gatehouse package), gatehouse (>= the SDK version), and the shared libraries NAME.so links
 # (dpkg-shlibdeps; needs dpkg-dev and file). Call it once, after gatehouse_add_provider(NAME ...), in the
 # top-level CMakeLists.txt of a standalone provider project.
@@ -26,7 +38,7 @@ if(NOT DEFINED GATEHOUSE_PROVIDER_INSTALL_DIR)
 endif()
 
 function(gatehouse_add_provider NAME)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_INSTALL" "" "SOURCES;LINK_LIBRARIES")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_INSTALL" "PUBLISHER" "SOURCES;LINK_LIBRARIES")
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "gatehouse_add_provider(${NAME}): SOURCES is required")
   endif()
@@ -36,6 +48,15 @@ function(gatehouse_add_provider NAME)
 
   add_library(${NAME} MODULE ${ARG_SOURCES})
   target_link_libraries(${NAME} PRIVATE gatehouse::sdk ${ARG_LINK_LIBRARIES})
+  if(DEFINED ARG_PUBLISHER)
+    # The meta-schema's rule for publishers, checked at configure time rather than when the host loads it.
+    if(NOT ARG_PUBLISHER MATCHES "^[a-z0-9][a-z0-9-]*$")
+      message(FATAL_ERROR "gatehouse_add_provider(${NAME}): PUBLISHER '${ARG_PUBLISHER}' must be lowercase letters, digits and '-', starting with a letter or digit")
+    endif()
+    # sdk.hpp's GATEHOUSE_PROVIDER static_asserts that its publisher is this one.
+    target_compile_definitions(${NAME} PRIVATE GATEHOUSE_PROVIDER_PUBLISHER="${ARG_PUBLISHER}")
+    set_target_properties(${NAME} PROPERTIES GATEHOUSE_PUBLISHER "${ARG_PUBLISHER}")
+  endif()
   target_compile_features(${NAME} PRIVATE cxx_std_20)
   set(_map "${_GATEHOUSE_PROVIDER_CMAKE_DIR}/gatehouse-provider.map")
   target_compile_options(${NAME} PRIVATE $<$<COMPILE_LANG_AND_ID:CXX,GNU>:-fno-gnu-unique>)
@@ -78,17 +99,24 @@ function(gatehouse_package_provider NAME)
   if(NOT PROJECT_VERSION)
     message(FATAL_ERROR "gatehouse_package_provider(${NAME}): give the project a version: project(${NAME} VERSION 0.1.0)")
   endif()
+  get_target_property(_built_publisher ${NAME} GATEHOUSE_PUBLISHER)
+  if(_built_publisher AND ARG_PUBLISHER AND NOT ARG_PUBLISHER STREQUAL _built_publisher)
+    message(FATAL_ERROR "gatehouse_package_provider(${NAME}): PUBLISHER '${ARG_PUBLISHER}' differs from gatehouse_add_provider's '${_built_publisher}'; give it once, to gatehouse_add_provider")
+  endif()
+  if(NOT ARG_PUBLISHER AND _built_publisher)
+    set(ARG_PUBLISHER "${_built_publisher}")
+  endif()
   if(NOT ARG_PUBLISHER)
     set(ARG_PUBLISHER "${NAME}")
   endif()
   if(NOT ARG_MAINTAINER)
     set(ARG_MAINTAINER "${ARG_PUBLISHER} <root@localhost>")
   endif()
+  string(REPLACE "_" "-" _slug "${NAME}")  # Debian package names have no '_'
   if(NOT ARG_DESCRIPTION)
-    set(ARG_DESCRIPTION "gatehouse provider ${ARG_PUBLISHER}/${NAME}")
+    set(ARG_DESCRIPTION "gatehouse provider ${ARG_PUBLISHER}/${_slug}")
   endif()
 
-  string(REPLACE "_" "-" _slug "${NAME}")  # Debian package names have no '_'
   set(_pkg "gatehouse-provider-${_slug}")
   set(CPACK_GENERATOR DEB)
   set(CPACK_PACKAGE_NAME "${_pkg}")
@@ -101,9 +129,16 @@ function(gatehouse_package_provider NAME)
   set(CPACK_DEBIAN_PACKAGE_NAME "${_pkg}")
   set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  # With the SDK installed under a prefix (cmake --install … --prefix DIR) rather than from gatehouse-sdk-dev,
+  # dpkg-shlibdeps would not find libgatehouse-proto.so.1 there: tell it where. No package owns that file, so
+  # it adds no dependency for it (cpack passes --ignore-missing-info); gatehouse-abi-N covers it, since the
+  # gatehouse package carries the library.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${GATEHOUSE_SDK_LIBRARY_DIR}")
   set(_depends "gatehouse-abi-${GATEHOUSE_SDK_ABI_MAJOR}" "gatehouse (>= ${GATEHOUSE_SDK_VERSION})" ${ARG_DEPENDS})
   list(JOIN _depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
-  set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${ARG_DESCRIPTION}\n Installs ${NAME}.so in /usr/lib/gatehouse/providers, where gatehoused finds it.")
+  # CPackDeb puts CPACK_PACKAGE_DESCRIPTION_SUMMARY first: the description is the body only, or the summary
+  # would appear twice.
+  set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "Installs ${NAME}.so in /usr/lib/gatehouse/providers, where gatehoused finds it.")
   set(CPACK_STRIP_FILES OFF)
   include(CPack)
 endfunction()

@@ -127,6 +127,14 @@ void check_health(Provider& p, pb::Response& response) {
   auto* out = response.mutable_check_health();
   out->set_healthy(health.healthy);
   out->set_message(health.message);
+  out->set_degraded(health.healthy && health.degraded);
+  if (!out->degraded()) return;
+  for (const auto& u : health.unavailable) {
+    auto* item = out->add_unavailable_targets();
+    item->mutable_target()->set_kind(u.target.kind);
+    for (const auto& [k, v] : u.target.properties) (*item->mutable_target()->mutable_properties())[k] = v;
+    item->set_reason(u.reason);
+  }
 }
 
 }  // namespace

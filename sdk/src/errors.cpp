@@ -1,6 +1,8 @@
 // Status codes, target access and the defaults of the Provider base class.
 #include <gatehouse/sdk.hpp>
 
+#include <charconv>
+
 namespace gatehouse {
 
 const char* code_name(Code code) noexcept {
@@ -33,6 +35,24 @@ const std::string& Target::at(const std::string& name) const {
     throw Error::invalid_argument("target property '" + name + "' is missing", "/target/" + name);
   }
   return it->second;
+}
+
+std::int64_t Target::integer(const std::string& name) const {
+  const std::string& text = at(name);
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    throw Error::invalid_argument("target property '" + name + "' must be an integer (got '" + text + "')",
+                                  "/target/" + name);
+  return value;
+}
+
+bool Target::boolean(const std::string& name) const {
+  const std::string& text = at(name);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  throw Error::invalid_argument("target property '" + name + "' must be true or false (got '" + text + "')",
+                                "/target/" + name);
 }
 
 LoadResult Provider::load(const LoadRequest& request) {

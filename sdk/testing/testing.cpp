@@ -6,6 +6,7 @@
 #include "loader/provider_calls.hpp"
 #include "schema/config_validation.hpp"
 #include "schema/secrets.hpp"
+#include "schema/value_limits.hpp"
 
 namespace gatehouse::testing {
 namespace {
@@ -126,7 +127,12 @@ Call<Health> Instance::check_health() {
   auto response = host::invoke(*impl_->client, r, impl_->label);
   auto call = outcome_of<Health>(response);
   if (response && response->has_check_health()) {
-    call.result = Health{response->check_health().healthy(), response->check_health().message()};
+    const auto& h = response->check_health();
+    call.result = Health{h.healthy(), h.message(), h.degraded(), {}};
+    for (const auto& u : h.unavailable_targets()) {
+      Target target{u.target().kind(), {u.target().properties().begin(), u.target().properties().end()}};
+      call.result.unavailable.push_back({std::move(target), u.reason()});
+    }
   } else {
     call.result = Health::failing(call.message);
   }
@@ -169,6 +175,13 @@ std::string ProviderUnderTest::name() const { return impl_->module->identity().n
 std::string ProviderUnderTest::version() const { return impl_->module->identity().version; }
 std::string ProviderUnderTest::framework_version() const { return impl_->module->identity().framework_version; }
 const nlohmann::json& ProviderUnderTest::schema() const { return impl_->module->schema(); }
+
+std::vector<Diagnostic> ProviderUnderTest::validate_target(const Target& target) const {
+  const auto& targets = schema().value("targets", nlohmann::json::object());
+  auto kind = targets.find(target.kind);
+  if (kind == targets.end()) return {{"/target", "'" + target.kind + "' is not a target kind of this provider"}};
+  return to_sdk(host::target_faults(*kind, target.kind, target.properties));
+}
 
 std::vector<Diagnostic> ProviderUnderTest::validate_config(const nlohmann::json& config) const {
   auto valid = host::validate_config(schema(), config);

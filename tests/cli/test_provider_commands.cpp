@@ -79,35 +79,55 @@ TEST_CASE("provider validate-config lists every fault with its path and never pr
   TempDir dir("gatehouse-cli");
   const std::string secret = "s3cr3t-token-value";
 
-  SECTION("a valid YAML config with a literal secret: ok, redacted, warned") {
+  SECTION("a literal secret is refused with exit 3, as gatehoused refuses it, and never printed") {
     auto config = dir.write("demo.yaml", "state_dir: " + dir.path() + "\ntoken: " + secret + "\n");
     auto checked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config});
-    CHECK(checked.exit_code == 0);
-    CHECK_THAT(checked.out, Catch::Contains("is a valid config for gatehouse/demo@1.0.0"));
-    CHECK_THAT(checked.err, Catch::Contains("/token is a secret given in clear"));
+    CHECK(checked.exit_code == 3);
+    CHECK_THAT(checked.err, Catch::Contains("is not a valid config for gatehouse/demo@1.0.0 (1 fault)") &&
+                                Catch::Contains("/config/token: secret given in clear"));
     CHECK_THAT(checked.out + checked.err, !Catch::Contains(secret));
   }
-  SECTION("a secret given as an env: reference is shown as the reference") {
+  SECTION("an env: reference is shown as the reference, and resolved only with --resolve") {
     auto config = dir.write("demo.json", R"({"state_dir": ")" + dir.path() + R"(", "token": "env:DEMO_TOKEN"})");
     auto checked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config},
                                {{"DEMO_TOKEN", secret}});
     CHECK(checked.exit_code == 0);
-    CHECK_THAT(checked.out, Catch::Contains("token: env:DEMO_TOKEN"));
-    CHECK_THAT(checked.out + checked.err, !Catch::Contains(secret));
+    CHECK_THAT(checked.out, Catch::Contains("token: env:DEMO_TOKEN") &&
+                                Catch::Contains("not resolved: /config/token (env:DEMO_TOKEN)") &&
+                                Catch::Contains("--resolve"));
+    auto resolved = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config, "--resolve"},
+                                {{"DEMO_TOKEN", secret}});
+    CHECK(resolved.exit_code == 0);
+    CHECK_THAT(resolved.out, Catch::Contains("resolved: /config/token (env:DEMO_TOKEN)") &&
+                                 !Catch::Contains("not resolved"));
+    CHECK_THAT(checked.out + checked.err + resolved.out + resolved.err, !Catch::Contains(secret));
   }
-  SECTION("an env: reference to an unset variable is a fault naming the variable") {
+  SECTION("an env: reference to a variable unset here is not checked, unless --resolve asks: then a fault") {
+    // gatehoused resolves references in its own environment: the CLI's says nothing about it.
     auto config = dir.write("demo.yaml", "state_dir: /tmp\ntoken: env:GATEHOUSE_TEST_UNSET_VARIABLE\n");
-    auto checked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config});
+    auto unchecked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config});
+    CHECK(unchecked.exit_code == 0);
+    CHECK_THAT(unchecked.out, Catch::Contains("not resolved: /config/token (env:GATEHOUSE_TEST_UNSET_VARIABLE)"));
+    auto checked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config, "--resolve"});
     CHECK(checked.exit_code == 3);
-    CHECK_THAT(checked.err, Catch::Contains("/token") && Catch::Contains("GATEHOUSE_TEST_UNSET_VARIABLE"));
+    CHECK_THAT(checked.err, Catch::Contains("/config/token") && Catch::Contains("GATEHOUSE_TEST_UNSET_VARIABLE"));
+    auto missing_file = dir.write("file.yaml", "state_dir: /tmp\ntoken: file:" + dir.path() + "/no-such-secret\n");
+    auto file_unchecked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), missing_file});
+    CHECK(file_unchecked.exit_code == 0);
+    CHECK_THAT(file_unchecked.out, Catch::Contains("not resolved: /config/token (file:"));
+    auto file_checked =
+        run_process({cli_path(), "provider", "validate-config", demo_provider_path(), missing_file, "--resolve"});
+    CHECK(file_checked.exit_code == 3);
+    CHECK_THAT(file_checked.err, Catch::Contains("/config/token") && Catch::Contains("no-such-secret"));
   }
   SECTION("several faults at once, each with its field path") {
     auto config = dir.write("bad.yaml", "token: " + secret + "\nstate_dri: /tmp\npage_size: lots\n");
     auto checked = run_process({cli_path(), "provider", "validate-config", demo_provider_path(), config});
     CHECK(checked.exit_code == 3);
     CHECK_THAT(checked.err, Catch::Contains("is not a valid config for gatehouse/demo@1.0.0"));
-    CHECK_THAT(checked.err, Catch::Contains("/state_dir") && Catch::Contains("/state_dri") &&
-                                Catch::Contains("/page_size"));
+    CHECK_THAT(checked.err, Catch::Contains("/config/state_dir") && Catch::Contains("/config/state_dri") &&
+                                Catch::Contains("/config/page_size") && Catch::Contains("/config/token: secret given in clear") &&
+                                Catch::Contains("(4 faults)"));
     CHECK_THAT(checked.out + checked.err, !Catch::Contains(secret));
   }
   SECTION("--output json reports faults for scripts") {
@@ -117,7 +137,8 @@ TEST_CASE("provider validate-config lists every fault with its path and never pr
     CHECK(checked.exit_code == 3);
     auto report = nlohmann::json::parse(checked.out);
     CHECK(report["valid"] == false);
-    CHECK(report["faults"][0]["path"] == "/state_dir");
+    CHECK(report["faults"][0]["path"] == "/config/state_dir");
+    CHECK(report["faults"][1]["path"] == "/config/token");
     CHECK_THAT(checked.out, !Catch::Contains(secret));
   }
   SECTION("a config file that cannot be parsed names the line") {

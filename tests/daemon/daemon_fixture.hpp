@@ -14,8 +14,8 @@
 namespace gatehouse::test {
 
 struct DaemonOptions {
-  std::string extra_config;  // YAML appended to the generated config (top-level keys)
-  std::string api_extra;     // YAML lines appended under `api:` (indented by two spaces already)
+  std::string extra_config{};  // YAML appended to the generated config (top-level keys)
+  std::string api_extra{};     // YAML lines appended under `api:` (indented by two spaces already)
   bool start = true;
 };
 

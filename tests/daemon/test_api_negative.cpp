@@ -49,7 +49,7 @@ TEST_CASE("malformed, mistyped and unknown input gets 400 with field paths", "[d
   }
   SECTION("wrong types, each with its path") {
     auto r = d.call("POST", "/v1/grants", d.admin_token,
-                    R"({"target_group": 7, "target": {"project": 1}, "duration": true})");
+                    R"({"target_group": 7, "target": {"project": [1]}, "duration": true})");
     CHECK(r.status == 400);
     auto e = error_of(r);
     std::vector<std::string> paths;

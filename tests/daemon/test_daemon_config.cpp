@@ -33,6 +33,39 @@ TEST_CASE("an invalid config is refused with every fault's path, before anything
   CHECK_THAT(m.err, Catch::Contains("GATEHOUSE_TEST_SURELY_UNSET") && Catch::Contains("/database/url"));
 }
 
+TEST_CASE("check-config reports every fault of every section at once, and counts what it lists", "[daemon][config]") {
+  TempDir dir;
+  // Faults the schema finds beside faults only the daemon finds (a port above 65535, an unresolvable reference,
+  // a token name used twice): all in one run, none hidden behind another section's.
+  const auto file = dir.write("many.yaml",
+                              "listen: 0.0.0.0:99999\n"
+                              "health:\n  interval_seconds: 0\n"
+                              "database:\n  url: env:GATEHOUSE_TEST_SURELY_UNSET\n"
+                              "api:\n  tokens:\n"
+                              "    - {name: ops, role: root, sha256: abc}\n"
+                              "    - {name: ops, role: admin, sha256: \"" + std::string(64, 'a') + "\"}\n"
+                              "databse:\n  url: x\n");
+  auto r = run_process({gatehoused_path(), "check-config", "--config", file});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);
+  for (const char* path : {"/listen: port 99999 is out of range", "/health/interval_seconds", "/database/url",
+                           "/api/tokens/0/role", "/api/tokens/0/sha256", "/api/tokens/1/name: token name is used twice",
+                           "/databse"})
+    CHECK_THAT(r.err, Catch::Contains(path));
+  CHECK_THAT(r.err, Catch::Contains("GATEHOUSE_TEST_SURELY_UNSET"));
+  // "N faults" is the number of fault lines under it.
+  std::size_t listed = 0;
+  for (std::size_t at = r.err.find("\n  /"); at != std::string::npos; at = r.err.find("\n  /", at + 1)) ++listed;
+  CHECK(listed == 7);
+  CHECK_THAT(r.err, Catch::Contains("the gatehoused config is invalid: " + std::to_string(listed) + " faults"));
+
+  // The port alone, where the schema finds nothing: still reported, with the count.
+  auto port_only = dir.write("port.yaml", "listen: 0.0.0.0:99999\n");
+  auto p = run_process({gatehoused_path(), "check-config", "--config", port_only});
+  CHECK(p.exit_code == 3);
+  CHECK_THAT(p.err, Catch::Contains("invalid: 1 fault\n  /listen: port 99999 is out of range"));
+}
+
 TEST_CASE("the packaged example config is valid", "[daemon][config]") {
   auto r = run_process({gatehoused_path(), "check-config", "--config",
                         std::string(GATEHOUSE_SOURCE_DIR) + "/packaging/examples/gatehoused.yaml"});

@@ -1,7 +1,8 @@
 // Compensating Revokes after a Grant with an unknown outcome (grant_compensations, migration 0006): the
 // handler whose call failed with transport_failed may hold access nobody knows about. The engine fails over,
-// records the Revoke it owes in the same transaction, and sends it (same key, same kind, empty state) once the
-// handler is healthy: also after a restart, and never to the handler that ends up holding the access.
+// records the Revoke it owes in the same transaction, and sends it (same key, same kind, empty state) whatever
+// the handler's health until it confirms — at once when its health turns good, also after a restart, and never
+// to the handler that ends up holding the access.
 #include "grant_test_support.hpp"
 
 #include <gatehouse/provider/v1/provider.pb.h>
@@ -18,15 +19,19 @@ using grants::GrantStatus;
 namespace {
 
 // A scripted handler whose runner "dies" after the provider answered a Grant: the provider acted, the engine
-// hears transport_failed (while `lose` is set). Revokes it forwards, recording their keys and kinds.
+// hears transport_failed (while `lose` is set). Revokes fail the same way while `refuse_revokes` is set (the
+// runner is still down); once it is cleared they are forwarded and recorded with their keys and kinds.
 class LosingClient final : public gatehouse::host::ProviderClient {
  public:
   explicit LosingClient(std::shared_ptr<gatehouse::host::ProviderClient> inner) : inner_(std::move(inner)) {}
 
   gatehouse::host::Result<std::string> call(std::string_view request_bytes) override {
-    auto reply = inner_->call(request_bytes);
     gatehouse::provider::v1::Request request;
-    if (request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()))) {
+    const bool parsed = request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()));
+    if (parsed && request.has_revoke() && refuse_revokes)
+      return gatehouse::host::make_error("transport_failed", "provider runner is down (test)");
+    auto reply = inner_->call(request_bytes);
+    if (parsed) {
       if (request.has_revoke()) {
         std::lock_guard lock(mutex_);
         revokes_.push_back(request.revoke().grant_id() + " " + request.revoke().target().kind() + " state='" +
@@ -44,6 +49,7 @@ class LosingClient final : public gatehouse::host::ProviderClient {
   }
 
   std::atomic<bool> lose{true};
+  std::atomic<bool> refuse_revokes{true};
 
  private:
   std::shared_ptr<gatehouse::host::ProviderClient> inner_;
@@ -102,15 +108,22 @@ TEST_CASE("a Grant lost with transport_failed fails over, and the first handler 
   auto now = get(engine, g->id);
   CHECK(now.status == GrantStatus::active);
   CHECK(now.handler_id == "h2");
-  // The leak: h1 granted, the engine never heard. The Revoke it owes is on record, not sent while h1 is down.
+  // The leak: h1 granted, the engine never heard. The Revoke it owes is on record and attempted although h1 is
+  // unhealthy (health never decides whether a revoke is attempted); its runner is still down, so it failed.
   CHECK(world.grant_files("h1") == std::set<std::string>{g->id});
   CHECK(open_compensations(world) == "h1 " + g->id + " Thing");
   CHECK_FALSE(world.plane().handler_healthy("h1"));
   REQUIRE(engine.run_once().ok());
   CHECK(h1->revokes().empty());
-  CHECK(scalar(world.db(), "SELECT last_error FROM grant_compensations") == "the handler is unhealthy");
+  CHECK(count(world.db(), "SELECT attempts FROM grant_compensations") >= 1);
+  CHECK(scalar(world.db(), "SELECT last_error FROM grant_compensations") ==
+        "transport_failed: provider runner is down (test)");
 
+  // Back: its health turning good makes the owed Revoke due at once (routing_changed), not at its next backoff.
+  h1->refuse_revokes = false;
   world.plane().set_healthy("h1", true);
+  REQUIRE(engine.routing_changed().ok());
+  CHECK(count(world.db(), "SELECT count(*) FROM grant_compensations WHERE next_attempt_at <= now()") == 1);
   REQUIRE(wait_until(
       [&] {
         REQUIRE(engine.run_once().ok());
@@ -147,6 +160,7 @@ TEST_CASE("an owed compensating Revoke survives the engine: a new engine sends i
   CHECK(h1->revokes().empty());
   CHECK(world.grant_files("h1") == std::set<std::string>{id});
 
+  h1->refuse_revokes = false;
   world.plane().set_healthy("h1", true);
   GrantEngine second(world.db(), world.plane(), World::fast_options("e2"));
   second.start();

@@ -8,8 +8,12 @@
 #      (a free port and a token; data_dir stays /var/lib/gatehouse), wait for /readyz, find the provider in
 #      `gatehouse provider list`, stop it with SIGTERM
 #   5. apt-get purge everything and check nothing is left
-# Cleans up on any exit. Packages from an earlier run of this test are reinstalled over, then purged.
-# Usage: check_packages.sh BUILD_DIR    (exit 77 = skipped: not root, or no dpkg/apt-get)
+# Cleans up on any exit. It never purges or replaces a gatehouse installation it did not make: when one of its
+# packages is known to dpkg (installed, or removed with its config files kept) and this test's marker
+# ($MARKER, written before it installs anything, removed once it purged everything) is absent, it skips with
+# exit 77 and a sentence naming what it found. Packages an interrupted run of this test left (the marker is
+# there) are reinstalled over, then purged.
+# Usage: check_packages.sh BUILD_DIR    (exit 77 = skipped: not root, no dpkg/apt-get, or gatehouse is installed)
 set -euo pipefail
 
 build_dir=$(cd "$1" && pwd)
@@ -17,6 +21,7 @@ NAME=pkgcheck_notes                 # '_' on purpose: the package and provider n
 SLUG=${NAME//_/-}
 PACKAGES=(gatehouse gatehouse-sdk-dev gatehouse-provider-postgres)
 ALL_PACKAGES=("gatehouse-provider-$SLUG" gatehouse-provider-postgres gatehouse-sdk-dev gatehouse)
+MARKER=${GATEHOUSE_PACKAGE_TEST_MARKER:-/var/tmp/gatehouse-package-test.installed}
 
 if [[ $(id -u) -ne 0 ]]; then echo "skipped: installing packages needs root"; exit 77; fi
 for tool in apt-get dpkg cpack setpriv readelf; do
@@ -30,7 +35,24 @@ ready_status() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 \
     && timeout 2 head -n 1 <&3) 2>/dev/null
 }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# dpkg's state of a package: installed, config-files (removed, its config kept), half-installed, …; empty or
+# not-installed when dpkg has nothing of it.
+dpkg_state() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true; }
+
+# Someone's gatehouse is theirs: installing over it would replace it, and the purge at the end would delete its
+# config (/etc/gatehouse) and state (/var/lib/gatehouse). Checked before anything is changed or cleaned up.
+if [[ ! -f "$MARKER" ]]; then
+  found=()
+  for p in "${ALL_PACKAGES[@]}"; do
+    state=$(dpkg_state "$p")
+    [[ -z "$state" || "$state" == not-installed ]] || found+=("$p ($state$(dpkg-query -W -f=', ${Version}' "$p" 2>/dev/null || true))")
+  done
+  if ((${#found[@]})); then
+    echo "skipped: this machine has ${found[*]}, which this test did not install; it would replace and purge it," \
+         "so it runs only where no gatehouse package is installed"
+    exit 77
+  fi
+fi
 
 work=$(mktemp -d /tmp/gatehouse-packages-XXXXXX)
 chmod 755 "$work"   # apt's _apt user reads the .debs; the gatehouse user reads the config copy
@@ -51,12 +73,22 @@ cleanup() {
     pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
     setpriv --reuid gatehouse --regid gatehouse --init-groups "$pgbin/pg_ctl" -D /var/lib/gatehouse/postgres -m immediate -w stop >/dev/null 2>&1
   fi
-  local left=()
-  for p in "${ALL_PACKAGES[@]}"; do installed "$p" && left+=("$p"); done
+  local left=() state
+  for p in "${ALL_PACKAGES[@]}"; do  # ours: a foreign installation made this script exit before the trap was set
+    state=$(dpkg_state "$p")
+    [[ -z "$state" || "$state" == not-installed ]] || left+=("$p")
+  done
   if ((${#left[@]})); then
     say "cleanup: purging ${left[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${left[@]}" >/dev/null 2>&1
   fi
+  # The marker goes only once dpkg has nothing of ours left: a later run may then finish the cleanup.
+  left=()
+  for p in "${ALL_PACKAGES[@]}"; do
+    state=$(dpkg_state "$p")
+    [[ -z "$state" || "$state" == not-installed ]] || left+=("$p")
+  done
+  ((${#left[@]})) || rm -f "$MARKER"
   if ((user_existed == 0)) && getent passwd gatehouse >/dev/null; then
     userdel gatehouse 2>/dev/null; getent group gatehouse >/dev/null && groupdel gatehouse 2>/dev/null
   fi
@@ -82,6 +114,7 @@ dpkg-deb --ctrl-tarfile gatehouse_*.deb | tar -xO ./conffiles | grep -qx /etc/ga
   || fail "/etc/gatehouse/gatehoused.yaml is not a conffile"
 
 # ---- 2. install (deps are already installed by the quick start: no network needed)
+echo "installed by tests/install/check_packages.sh (pid $$) at $(date -u +%FT%TZ): ${ALL_PACKAGES[*]}" > "$MARKER"
 say "apt-get install ./gatehouse_*.deb ./gatehouse-sdk-dev_*.deb ./gatehouse-provider-postgres_*.deb"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --reinstall --allow-downgrades \
   ./gatehouse_*.deb ./gatehouse-sdk-dev_*.deb ./gatehouse-provider-postgres_*.deb >"$work/apt.log" 2>&1 \

@@ -1,6 +1,7 @@
 // The read side the faces use: paging through resources, sync run records and their JSON.
 #include "inventory_fixture.hpp"
 
+#include <regex>
 #include <set>
 
 using namespace gatehouse;
@@ -84,7 +85,12 @@ TEST_CASE("sync runs are listed newest first with their loaders, and serialize t
   CHECK(json["error"].is_null());
   CHECK(json["loaders"][0]["loader"] == "fetch_groups");
   CHECK(json["loaders"][0]["error_code"].is_null());
-  CHECK(json["started_at"].get<std::string>().back() == 'Z');
+  // RFC 3339 in UTC with milliseconds, like every time of the API (docs/api.md): 2026-12-02T07:36:12.345Z.
+  const std::regex rfc3339_ms(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+  for (const auto& time : {json["started_at"], json["finished_at"], json["loaders"][0]["started_at"]}) {
+    INFO(time.dump());
+    CHECK(std::regex_match(time.get<std::string>(), rfc3339_ms));
+  }
 
   auto missing = host::inventory::get_sync_run(f.db, 999999);
   REQUIRE_FALSE(missing.ok());

@@ -266,7 +266,7 @@ TEST_CASE("postgres leaves a membership granted outside gatehouse in place") {
 
   const auto revoked = instance.revoke(revoke_request(request, granted.result.state));
   CHECK(revoked.code == Code::ok);
-  CHECK_THAT(revoked.result.message, Catch::Contains("left in place"));
+  CHECK_THAT(revoked.result.message, Catch::Contains("left the membership granted by 'postgres' in place"));
   CHECK(pg.admin.is_member("app_readers", kAlice));
 
   // What gatehouse granted itself, it takes back.

@@ -133,20 +133,20 @@ TEST_CASE("kind compatibility: the handler's enum must accept every value the gr
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().code == "route_invalid");
     CHECK_THAT(result.error().message,
-               Catch::Contains("property 'role' allows a value in the group that the handler does not accept: 'rw'"));
+               Catch::Contains("property 'role' allows a value in the group that the handler does not accept: rw"));
     CHECK(paths(result.error()) == std::vector<std::string>{"/properties/role/enum"});
   }
   SECTION("several values missing are all named") {
     const auto result = check_kind_compatibility(ro_rw_admin, admin_owner);
     REQUIRE_FALSE(result.ok());
     CHECK_THAT(result.error().message,
-               Catch::Contains("allows values in the group that the handler does not accept: 'ro', 'rw'"));
+               Catch::Contains("allows values in the group that the handler does not accept: ro, rw"));
   }
   SECTION("group has no enum, handler restricts") {
     const auto result = check_kind_compatibility(base, ro_rw);
     REQUIRE_FALSE(result.ok());
     CHECK_THAT(result.error().message,
-               Catch::Contains("property 'role' accepts any value in the group but only 'ro', 'rw' in the handler"));
+               Catch::Contains("property 'role' accepts any value in the group but only ro, rw in the handler"));
     CHECK(paths(result.error()) == std::vector<std::string>{"/properties/role/enum"});
   }
   SECTION("a malformed enum is a difference, not a crash") {
@@ -175,4 +175,31 @@ TEST_CASE("kind compatibility: every difference is listed in one sentence") {
         std::vector<std::string>{"/properties/database/resource", "/properties/extra", "/properties/role/type"});
   CHECK(error.diagnostics[2].reason == "is integer in the handler but string in the group");
   CHECK_THAT(error.describe(), Catch::Contains("\n  /properties/role/type: is integer in the handler"));
+}
+
+TEST_CASE("kind compatibility: the handler's pattern, lengths and range must let through what the group does") {
+  const json base = database_role();
+  const json group = with(with(base, "/properties/role/pattern", "^[a-z]+$"), "/properties/role/maxLength", 63);
+  SECTION("the same or looser limits are compatible") {
+    CHECK(check_kind_compatibility(group, group).ok());
+    CHECK(check_kind_compatibility(group, base).ok());                                           // no limits
+    CHECK(check_kind_compatibility(group, with(group, "/properties/role/maxLength", 100)).ok());  // looser
+  }
+  SECTION("a tighter or different limit is a difference with its path") {
+    const json handler = with(with(group, "/properties/role/pattern", "^[a-z]{1,8}$"), "/properties/role/maxLength", 8);
+    const auto result = check_kind_compatibility(group, handler);
+    REQUIRE_FALSE(result.ok());
+    CHECK(paths(result.error()) ==
+          std::vector<std::string>{"/properties/role/pattern", "/properties/role/maxLength"});
+    CHECK_THAT(result.error().message, Catch::Contains("property 'role' must match '^[a-z]{1,8}$' in the handler but "
+                                                       "'^[a-z]+$' in the group"));
+    CHECK_THAT(result.error().message, Catch::Contains("has maxLength 8 in the handler but 63 in the group"));
+  }
+  SECTION("a range the group does not have") {
+    const json port = json::parse(R"({"properties": {"port": {"type": "integer", "title": "Port"}}, "required": []})");
+    const auto result = check_kind_compatibility(port, with(port, "/properties/port/minimum", 1));
+    REQUIRE_FALSE(result.ok());
+    CHECK(paths(result.error()) == std::vector<std::string>{"/properties/port/minimum"});
+    CHECK_THAT(result.error().message, Catch::Contains("has minimum 1 in the handler but none in the group"));
+  }
 }

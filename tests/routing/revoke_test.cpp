@@ -1,5 +1,6 @@
-// Revoke goes to the handler that granted; only when it is gone or unhealthy to the best candidate of the
-// same kind; otherwise nowhere yet (the caller retries).
+// The revoke rule: only handlers that hold the access may confirm its removal — the granting handler (whatever
+// its health or routes) and handlers the operator declared to manage the same backend. Never a handler of the
+// same kind on another backend (issue 13: that one's "already revoked" left access live).
 #include "routing_test_support.hpp"
 
 using namespace routing_test;
@@ -8,75 +9,55 @@ namespace {
 
 struct RevokeCase {
   const char* name;
-  std::vector<Route> routes;       // group "g"
-  std::set<std::string> down;      // unhealthy handlers
-  GrantingHandler granted_by;
-  std::string kind;
-  std::optional<RevokeTarget> expected;
+  GrantingHandler granting;
+  std::vector<RevokeHandler> handlers;
+  std::vector<RevokeTarget> expected;
 };
+
+constexpr std::string_view kDemo = "gatehouse/demo";
+constexpr std::string_view kPg = "gatehouse/postgres";
 
 }  // namespace
 
-TEST_CASE("revoke_target: pinned to the granting handler, with fallbacks") {
+TEST_CASE("revoke_targets: the granting handler, then same-backend handlers, nothing else") {
   const std::vector<RevokeCase> cases = {
-      {"pinned even when a higher-priority route exists",
-       {route("g", "granter", 10), route("g", "better", 999)}, {}, {"granter"}, "Database",
-       RevokeTarget{"granter", "Database", true}},
-      {"pinned when its route is disabled (draining)",
-       {route("g", "granter", 0), route("g", "other", 50)}, {}, {"granter"}, "Database",
-       RevokeTarget{"granter", "Database", true}},
-      {"pinned when its route became invalid",
-       {route("g", "granter", 50, "Database", false), route("g", "other", 50)}, {}, {"granter"}, "Database",
-       RevokeTarget{"granter", "Database", true}},
-      {"pinned when its routes are gone but the handler exists",
-       {route("g", "other", 50)}, {}, {"granter", true}, "Database",
-       RevokeTarget{"granter", "Database", true}},
-      {"unhealthy granting handler → best candidate of the same kind",
-       {route("g", "granter", 100), route("g", "low", 10), route("g", "high", 90), route("g", "table", 999, "Table")},
-       {"granter"}, {"granter"}, "Database", RevokeTarget{"high", "Database", false}},
-      {"gone granting handler → best candidate, even if routes and health still name it",
-       {route("g", "granter", 100), route("g", "fallback", 10)}, {}, {"granter", /*exists=*/false}, "Database",
-       RevokeTarget{"fallback", "Database", false}},
-      {"fallback skips unhealthy, invalid and disabled candidates",
-       {route("g", "down", 90), route("g", "invalid", 80, "Database", false), route("g", "off", 0),
-        route("g", "ok", 1)},
-       {"granter", "down"}, {"granter"}, "Database", RevokeTarget{"ok", "Database", false}},
-      {"no candidate of the same kind → none (retry later)",
-       {route("g", "table", 999, "Table")}, {"granter"}, {"granter"}, "Database", std::nullopt},
-      {"everything unhealthy → none",
-       {route("g", "granter", 10), route("g", "other", 5)}, {"granter", "other"}, {"granter"}, "Database",
-       std::nullopt},
-      {"gone and no routes at all → none", {}, {}, {"granter", false}, "Database", std::nullopt},
+      {"healthy granting handler alone", {"h-b", true, kDemo, "", true}, {{"h-b", kDemo, "", true}},
+       {{"h-b", true}}},
+      {"an unhealthy granting handler is still asked (health never decides whether a revoke is attempted)",
+       {"h-b", true, kDemo, "", false}, {{"h-b", kDemo, "", false}}, {{"h-b", true}}},
+      {"a healthy handler of the same provider without a declared backend never takes it (issue 13)",
+       {"h-b", true, kDemo, "", false}, {{"h-a", kDemo, "", true}, {"h-b", kDemo, "", false}}, {{"h-b", true}}},
+      {"a handler on another backend never takes it",
+       {"h-b", true, kDemo, "east", false}, {{"h-a", kDemo, "west", true}, {"h-b", kDemo, "east", false}},
+       {{"h-b", true}}},
+      {"the same backend name on another provider is another backend",
+       {"h-b", true, kDemo, "east", false}, {{"pg", kPg, "east", true}}, {{"h-b", true}}},
+      {"healthy granting handler first, then same-backend handlers by id",
+       {"h-b", true, kDemo, "east", true},
+       {{"h-z", kDemo, "east", true}, {"h-c", kDemo, "east", false}, {"h-a", kDemo, "east", true}},
+       {{"h-b", true}, {"h-a", false}, {"h-z", false}, {"h-c", false}}},
+      {"unhealthy granting handler: healthy same-backend handlers first, the granting one before unhealthy peers",
+       {"h-b", true, kDemo, "east", false},
+       {{"h-c", kDemo, "east", false}, {"h-b", kDemo, "east", false}, {"h-d", kDemo, "east", true}},
+       {{"h-d", false}, {"h-b", true}, {"h-c", false}}},
+      {"a deleted granting handler: nobody (an admin force-closes or re-points)",
+       {"h-b", false, kDemo, "east", false}, {{"h-c", kDemo, "east", true}}, {}},
+      {"a deleted granting handler without a backend: nobody", {"h-b", false, kDemo, "", false},
+       {{"h-a", kDemo, "", true}}, {}},
   };
   for (const auto& c : cases) {
     INFO(c.name);
-    const RoutingTable table = table_of(c.routes);
-    FakeHealth health;
-    for (const auto& h : c.down) health.down(h);
-
-    CHECK(revoke_target(c.granted_by, c.kind, table, "g", health) == c.expected);
-    // The span form over the group's candidates decides the same.
-    CHECK(revoke_target(c.granted_by, c.kind, table.candidates("g", health), health) == c.expected);
-    CHECK(revoke_target(c.granted_by, c.kind, table.eligible("g"), health) == c.expected);
+    CHECK(revoke_targets(c.granting, c.handlers) == c.expected);
   }
 }
 
-TEST_CASE("revoke_target: comes back to the granting handler when it is healthy again") {
-  const RoutingTable table = table_of({route("g", "granter", 10), route("g", "other", 50)});
-  FakeHealth health{"granter"};
-  CHECK(revoke_target({"granter"}, "Database", table, "g", health) == RevokeTarget{"other", "Database", false});
-  health.up("granter");
-  CHECK(revoke_target({"granter"}, "Database", table, "g", health) == RevokeTarget{"granter", "Database", true});
-}
-
-TEST_CASE("revoke_target: with a health bitset, for a granting handler with and without routes") {
-  const RoutingTable table = table_of({route("g", "granter", 10), route("g", "other", 50)});
-  HealthBitset bits(table, /*initially_healthy=*/true);
-  CHECK(revoke_target({"granter"}, "Database", table, "g", bits) == RevokeTarget{"granter", "Database", true});
-  bits.set("granter", false);
-  CHECK(revoke_target({"granter"}, "Database", table, "g", bits) == RevokeTarget{"other", "Database", false});
-
-  bits.set("unrouted-granter", true);
-  CHECK(revoke_target({"unrouted-granter"}, "Database", table, "g", bits) ==
-        RevokeTarget{"unrouted-granter", "Database", true});
+TEST_CASE("same_backend needs the same provider and the same non-empty backend, and another handler") {
+  const GrantingHandler granting{"h-b", true, kDemo, "east", true};
+  CHECK(same_backend(granting, {"h-c", kDemo, "east", true}));
+  CHECK_FALSE(same_backend(granting, {"h-b", kDemo, "east", true}));  // itself
+  CHECK_FALSE(same_backend(granting, {"h-c", kDemo, "west", true}));
+  CHECK_FALSE(same_backend(granting, {"h-c", kPg, "east", true}));
+  CHECK_FALSE(same_backend(granting, {"h-c", kDemo, "", true}));
+  CHECK_FALSE(same_backend({"h-b", true, kDemo, "", true}, {"h-c", kDemo, "", true}));  // none declared
+  CHECK_FALSE(same_backend({"h-b", true, "", "east", true}, {"h-c", "", "east", true}));  // provider unknown
 }

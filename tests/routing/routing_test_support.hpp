@@ -16,17 +16,17 @@
 // Readable failures: Catch prints values through operator<< found by argument-dependent lookup.
 namespace gatehouse::host::routing {
 inline std::ostream& operator<<(std::ostream& os, const RevokeTarget& t) {
-  return os << (t.pinned ? "pinned " : "fallback ") << t.handler << "/" << t.kind;
+  return os << (t.pinned ? "granting " : "same-backend ") << t.handler;
 }
 }  // namespace gatehouse::host::routing
 
 namespace Catch {
 template <>
-struct StringMaker<std::optional<gatehouse::host::routing::RevokeTarget>> {
-  static std::string convert(const std::optional<gatehouse::host::routing::RevokeTarget>& t) {
-    if (!t) return "none";
+struct StringMaker<std::vector<gatehouse::host::routing::RevokeTarget>> {
+  static std::string convert(const std::vector<gatehouse::host::routing::RevokeTarget>& targets) {
+    if (targets.empty()) return "none";
     std::ostringstream os;
-    os << *t;
+    for (std::size_t i = 0; i < targets.size(); ++i) os << (i ? ", " : "") << targets[i];
     return os.str();
   }
 };

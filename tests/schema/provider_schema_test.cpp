@@ -225,7 +225,7 @@ TEST_CASE("meta-schema faults are located by JSON pointer with readable reasons"
     auto faults = faults_of(document);
     REQUIRE(faults.size() == 1);
     CHECK(faults[0].path == "/config/dsn/type");
-    CHECK_THAT(faults[0].reason, Catch::Contains("must be one of") && Catch::Contains("\"integer\""));
+    CHECK_THAT(faults[0].reason, Catch::Contains("must be one of string, boolean, integer, number"));
   }
   SECTION("an unknown top-level key") {
     document["target"] = json::object();
@@ -265,10 +265,15 @@ TEST_CASE("meta-schema faults are located by JSON pointer with readable reasons"
     auto d = at(faults_of(document), "/resources/loaders/fetch_roles/types");
     CHECK_THAT(d.reason, Catch::Contains("at least 1 item"));
   }
-  SECTION("a target property whose type is not \"string\"") {
-    document["targets"]["DatabaseRole"]["properties"]["role"]["type"] = "integer";
+  SECTION("a target property of a type grants cannot carry") {
+    document["targets"]["DatabaseRole"]["properties"]["role"]["type"] = "number";
     auto d = at(faults_of(document), "/targets/DatabaseRole/properties/role/type");
-    CHECK(d.reason == "must be \"string\"");
+    CHECK(d.reason == "must be one of string, integer, boolean");
+  }
+  SECTION("a resource reference on an integer property") {
+    document["targets"]["DatabaseRole"]["properties"]["role"]["type"] = "integer";
+    auto d = at(faults_of(document), "/targets/DatabaseRole/properties/role/resource");
+    CHECK(d.reason == "applies only to string properties (resource ids are text)");
   }
   SECTION("a target kind without properties (what the loader's broken fixture sends)") {
     document["targets"]["Thing"] = {{"title", "A thing"}};

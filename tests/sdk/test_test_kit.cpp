@@ -84,3 +84,27 @@ TEST_CASE("secret references are resolved before the provider sees the config", 
     CHECK_THAT(e.what(), Catch::Contains("/api_key"));
   }
 }
+
+TEST_CASE("the test kit checks targets the way gatehoused does before a grant", "[sdk][test-kit][limits]") {
+  auto provider = ProviderUnderTest::load(hello_path());
+  CHECK(provider.validate_target({"Booking", {{"room", "lobby"}, {"seats", "12"}, {"moderated", "true"}}}).empty());
+
+  const auto faults = provider.validate_target({"Booking", {{"room", "Lobby!"}, {"seats", "51"}, {"floor", "2"}}});
+  std::vector<std::string> seen;
+  for (const auto& d : faults) seen.push_back(d.path + ": " + d.reason);
+  CHECK(seen == std::vector<std::string>{"/target/floor: is not a property of target kind Booking",
+                                         "/target/room: must match the pattern ^[a-z][a-z0-9-]*$ (got 'Lobby!')",
+                                         "/target/seats: must be at most 50 (got '51')"});
+  const auto missing = provider.validate_target({"Booking", {{"room", "lobby"}}});
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0].path == "/target/seats");
+  CHECK(missing[0].reason == "is required");
+  CHECK(provider.validate_target({"Nope", {}})[0].reason == "'Nope' is not a target kind of this provider");
+
+  // What passes reaches grant() as text, converted by Target::integer / Target::boolean.
+  auto instance = provider.create({{"api_key", "k-123"}});
+  auto granted = instance.grant(testing::grant_request(
+      "g-b", "alice@example.com", {"Booking", {{"room", "lobby"}, {"seats", "12"}, {"moderated", "true"}}}));
+  REQUIRE(granted.ok());
+  CHECK(granted.result.message == "hello, alice@example.com: 12 seats, moderated");
+}

@@ -14,13 +14,28 @@ class Hello : public gatehouse::Provider {
     return Schema{}
         .config("greeting", Field::string("What to say").default_value("hello"))
         .config("api_key", Field::string("Backend API key").secret().required())
-        .target("Room", TargetKind("A chat room").property("room", Property::string("Room name")));
+        .target("Room", TargetKind("A chat room").property("room", Property::string("Room name")))
+        // Limits on properties are checked by the host when a grant is requested (400 with /target/<name>),
+        // so grant() never sees a room name the pattern refuses or 0 seats.
+        .target("Booking", TargetKind("Seats booked in a room")
+                               .description("Books seats in a room, optionally with a moderator")
+                               .property("room", Property::string("Room name")
+                                                     .pattern("^[a-z][a-z0-9-]*$")
+                                                     .max_length(32)
+                                                     .description("Lowercase letters, digits and '-'"))
+                               .property("seats", Property::integer("Seats").minimum(1).maximum(50))
+                               .property("moderated", Property::boolean("Moderated").optional()));
   }
 
   gatehouse::GrantResult grant(const gatehouse::GrantRequest& request) override {
+    std::string message = greeting_ + ", " + request.subject;
+    if (request.target.kind == "Booking") {  // values arrive as text; integer()/boolean() convert
+      message += ": " + std::to_string(request.target.integer("seats")) + " seats";
+      if (request.target.properties.contains("moderated") && request.target.boolean("moderated")) message += ", moderated";
+    }
     std::lock_guard lock(mutex_);  // the host may call concurrently
     const bool added = granted_.insert(request.grant_id).second;
-    return {.state = request.target.at("room"), .message = greeting_ + ", " + request.subject, .already_exists = !added};
+    return {.state = request.target.at("room"), .message = message, .already_exists = !added};
   }
 
   gatehouse::RevokeResult revoke(const gatehouse::RevokeRequest& request) override {

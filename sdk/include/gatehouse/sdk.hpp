@@ -5,6 +5,8 @@
 //   * a static `gatehouse::Schema schema()` describing config, resource types, loaders and target kinds,
 //   * overrides of grant / revoke (and optionally load / check_health),
 // followed by one line:  GATEHOUSE_PROVIDER(MyProvider, "publisher", "name", "1.0.0")
+// With gatehouse_add_provider(... PUBLISHER publisher) in CMake, write the publisher only there and pass
+// GATEHOUSE_PROVIDER_PUBLISHER to the macro; a different literal fails to compile.
 //
 // The macro exports the C entry point of <gatehouse/abi.h>, converts requests and responses to and from
 // protobuf bytes, and turns every exception into a Status: throw gatehouse::Error for a deliberate outcome
@@ -23,6 +25,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,8 +36,10 @@ namespace gatehouse {
 // ---------------------------------------------------------------------------------------------
 
 // Mirrors gatehouse.provider.v1.Status.Code. Retryable: unavailable, deadline_exceeded,
-// resource_exhausted, aborted (the host fails over to another route). Success: ok, already_exists (grant),
-// already_revoked (revoke).
+// resource_exhausted, aborted (the host fails over to another route, or retries later). Success: ok,
+// already_exists (grant: the host records the grant as active, exactly as for ok) and already_revoked
+// (revoke: the host records the access as gone). Every other code is final: the grant fails with the
+// message and diagnostics you give.
 enum class Code : int {
   ok = 0,
   invalid_argument = 1,
@@ -78,9 +83,21 @@ class Error : public std::runtime_error {
   static Error not_found(const std::string& message) { return Error(Code::not_found, message); }
   static Error permission_denied(const std::string& message) { return Error(Code::permission_denied, message); }
   static Error failed_precondition(const std::string& message) { return Error(Code::failed_precondition, message); }
-  // Transient: the host retries or fails over to another route.
-  static Error unavailable(const std::string& message) { return Error(Code::unavailable, message); }
+  static Error unimplemented(const std::string& message) { return Error(Code::unimplemented, message); }
   static Error internal(const std::string& message) { return Error(Code::internal, message); }
+
+  // Retryable: the host fails a grant over to the next route (or retries it later) and retries a revoke with
+  // backoff. Pick the one that says what happened:
+  //   unavailable         the backend cannot be reached or refuses to serve right now
+  static Error unavailable(const std::string& message) { return Error(Code::unavailable, message); }
+  //   deadline_exceeded   the backend did not answer in time (a timeout of your own client)
+  static Error deadline_exceeded(const std::string& message) { return Error(Code::deadline_exceeded, message); }
+  //   resource_exhausted  a quota, rate limit or pool is used up for now
+  static Error resource_exhausted(const std::string& message) { return Error(Code::resource_exhausted, message); }
+  //   aborted             a concurrent change got in the way (a lock, a conflicting transaction): try again
+  static Error aborted(const std::string& message) { return Error(Code::aborted, message); }
+  // There is no factory for already_exists or already_revoked: they are successes, not errors. Return
+  // GrantResult{.already_exists = true} / RevokeResult{.already_revoked = true} instead of throwing.
 
  private:
   Code code_;
@@ -93,13 +110,21 @@ class Error : public std::runtime_error {
 
 using Clock = std::chrono::system_clock;
 
-// What access is granted to: one target kind of the schema and its property values.
+// What access is granted to: one target kind of the schema and its property values. Values are text; the
+// host has already checked each against the property's declaration (type, enum, pattern, lengths, range),
+// so integer properties hold plain decimal ("5432") and boolean properties "true" or "false".
 struct Target {
   std::string kind;
   std::map<std::string, std::string> properties;
 
   // The property's value; throws Error::invalid_argument naming "/target/<name>" when absent.
   const std::string& at(const std::string& name) const;
+  // An integer property's value; throws Error::invalid_argument naming "/target/<name>" when absent or not
+  // an integer.
+  std::int64_t integer(const std::string& name) const;
+  // A boolean property's value; throws Error::invalid_argument naming "/target/<name>" when absent or not
+  // true/false.
+  bool boolean(const std::string& name) const;
 };
 
 struct GrantRequest {
@@ -116,11 +141,15 @@ struct GrantResult {
   bool already_exists = false;  // set when this grant id was already in place (still a success)
 };
 
+// Overlapping grants (same subject, same target group, same target) share one provider-side access: the
+// host calls grant() once, for the first of them, and revoke() once, when the last one ends. So grant_id may
+// be the id of an earlier grant than the one that just ended, and `state` is what grant() returned for that
+// earlier id. Revoke by what `state` and the target say, not by looking up the id of the grant that ended.
 struct RevokeRequest {
-  std::string grant_id;
+  std::string grant_id;  // the id grant() was called with (the first grant of an overlapping run)
   std::string subject;
   Target target;
-  std::string state;  // what grant() returned
+  std::string state;  // what grant() returned for grant_id
 };
 
 struct RevokeResult {
@@ -151,11 +180,29 @@ struct LoadResult {
   std::vector<LoadTask> tasks;  // more work found while loading
 };
 
+// A target this handler cannot grant right now, and why. `target.properties` holds only the properties that
+// identify it: {"role": "app_new"} stands for app_new with any other property values.
+struct UnavailableTarget {
+  Target target;
+  std::string reason;  // shown to requesters whose request names the target
+};
+
+// What check_health() answers. Three states:
+//   ok        serves every target;
+//   degraded  serves, but the targets in `unavailable` cannot be granted: the handler's routes stay usable
+//             and the host refuses requests for those targets with their reason (say why in `message`);
+//   failing   cannot serve at all: its routes are unavailable until a later check passes.
+// Revokes are attempted whatever the health says.
 struct Health {
   bool healthy = true;
   std::string message;
-  static Health ok(std::string message = "ok") { return {true, std::move(message)}; }
-  static Health failing(std::string message) { return {false, std::move(message)}; }
+  bool degraded = false;  // only meaningful when healthy
+  std::vector<UnavailableTarget> unavailable;
+  static Health ok(std::string message = "ok") { return {true, std::move(message), false, {}}; }
+  static Health failing(std::string message) { return {false, std::move(message), false, {}}; }
+  static Health degraded_with(std::string message, std::vector<UnavailableTarget> unavailable) {
+    return {true, std::move(message), true, std::move(unavailable)};
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +252,8 @@ struct Context {
 // Schema builder: produces the provider schema document (schemas/provider.v1.schema.json).
 // ---------------------------------------------------------------------------------------------
 
-// A config field. Types: "string", "boolean", "integer", "number".
+// A config field. Types: "string", "boolean", "integer", "number". The host checks a handler config against
+// every limit before the provider is created: a refused config never reaches your constructor.
 class Field {
  public:
   static Field string(std::string description) { return Field("string", std::move(description)); }
@@ -217,8 +265,15 @@ class Field {
   // Never logged or printed back; accepts env:NAME and file:PATH references in handler configs.
   Field& secret() { json_["secret"] = true; return *this; }
   Field& default_value(nlohmann::json value) { json_["default"] = std::move(value); return *this; }
+  // Integer and number fields.
   Field& minimum(double value) { json_["minimum"] = value; return *this; }
   Field& maximum(double value) { json_["maximum"] = value; return *this; }
+  // String fields (not secret ones: their value is known only after env:/file: resolution; check it in the
+  // constructor). pattern: RE2 syntax, matching anywhere unless anchored with ^ and $. Lengths count characters.
+  Field& pattern(std::string regex) { json_["pattern"] = std::move(regex); return *this; }
+  Field& one_of(std::vector<std::string> values) { json_["enum"] = std::move(values); return *this; }
+  Field& min_length(std::size_t characters) { json_["minLength"] = characters; return *this; }
+  Field& max_length(std::size_t characters) { json_["maxLength"] = characters; return *this; }
   const nlohmann::json& json() const noexcept { return json_; }
 
  private:
@@ -256,20 +311,35 @@ class ResourceType {
   nlohmann::json data_ = nlohmann::json::object();
 };
 
-// A property of a target kind. `resource` names the resource type its value must be an id of.
+// A property of a target kind: what a requester names in a grant request. The host checks every value
+// against these limits when the grant is requested (400 with the path /target/<name>, before the grant
+// exists), so grant() never sees a value the schema refuses. Values reach grant() as text (Target::integer
+// and Target::boolean convert).
 class Property {
  public:
-  static Property string(std::string title) { return Property(std::move(title)); }
+  static Property string(std::string title) { return Property("string", std::move(title)); }
+  static Property integer(std::string title) { return Property("integer", std::move(title)); }
+  static Property boolean(std::string title) { return Property("boolean", std::move(title)); }
 
+  // String properties: the resource type its value must be an id of (checked against the inventory).
   Property& resource(std::string resource_type) { json_["resource"] = std::move(resource_type); return *this; }
+  // String properties. pattern: RE2 syntax, matching anywhere unless anchored with ^ and $. Lengths count
+  // characters (Unicode code points).
   Property& one_of(std::vector<std::string> values) { json_["enum"] = std::move(values); return *this; }
+  Property& pattern(std::string regex) { json_["pattern"] = std::move(regex); return *this; }
+  Property& min_length(std::size_t characters) { json_["minLength"] = characters; return *this; }
+  Property& max_length(std::size_t characters) { json_["maxLength"] = characters; return *this; }
+  // Integer properties.
+  Property& minimum(std::int64_t value) { json_["minimum"] = value; return *this; }
+  Property& maximum(std::int64_t value) { json_["maximum"] = value; return *this; }
+  // Shown to operators by `gatehouse provider inspect` and `target-group show`.
   Property& description(std::string text) { json_["description"] = std::move(text); return *this; }
   Property& optional() { required_ = false; return *this; }
   const nlohmann::json& json() const noexcept { return json_; }
   bool is_required() const noexcept { return required_; }
 
  private:
-  explicit Property(std::string title) : json_{{"type", "string"}, {"title", std::move(title)}} {}
+  Property(const char* type, std::string title) : json_{{"type", type}, {"title", std::move(title)}} {}
   nlohmann::json json_;
   bool required_ = true;
 };
@@ -377,8 +447,25 @@ const gatehouse_provider_vtable* vtable() noexcept {
 }  // namespace detail
 }  // namespace gatehouse
 
+namespace gatehouse::detail {
+constexpr bool same_text(std::string_view a, std::string_view b) noexcept { return a == b; }
+}  // namespace gatehouse::detail
+
+// gatehouse_add_provider(... PUBLISHER p) defines GATEHOUSE_PROVIDER_PUBLISHER="p": the macro's publisher must
+// then be that one (a string literal or GATEHOUSE_PROVIDER_PUBLISHER itself), so CMake, the package and the
+// provider's identity cannot drift apart.
+#ifdef GATEHOUSE_PROVIDER_PUBLISHER
+#define GATEHOUSE_DETAIL_CHECK_PUBLISHER(PUBLISHER)                                                        \
+  static_assert(::gatehouse::detail::same_text(PUBLISHER, GATEHOUSE_PROVIDER_PUBLISHER),                  \
+                "GATEHOUSE_PROVIDER names another publisher than gatehouse_add_provider(... PUBLISHER ...) "  \
+                "in CMake: pass GATEHOUSE_PROVIDER_PUBLISHER to the macro and write the publisher once, in CMake");
+#else
+#define GATEHOUSE_DETAIL_CHECK_PUBLISHER(PUBLISHER)
+#endif
+
 // Export CLASS as this shared object's provider. Use once per provider library, at global scope.
 #define GATEHOUSE_PROVIDER(CLASS, PUBLISHER, NAME, VERSION)                                                \
+  GATEHOUSE_DETAIL_CHECK_PUBLISHER(PUBLISHER)                                                              \
   namespace {                                                                                              \
   struct gatehouse_provider_tag {                                                                          \
     static const ::gatehouse::detail::Definition& definition() noexcept {                                  \

@@ -90,6 +90,11 @@ class GATEHOUSE_TESTING_API ProviderUnderTest {
   // Every fault of `config` against the schema's config section, with field paths; empty when valid.
   std::vector<Diagnostic> validate_config(const nlohmann::json& config) const;
 
+  // Every fault gatehoused would answer 400 for when a grant request names `target` (unknown or missing
+  // properties, and each property's type, enum, pattern, lengths and range), with paths "/target/NAME";
+  // empty when the host would pass it on to grant(). The same check the daemon runs, before any call.
+  std::vector<Diagnostic> validate_target(const Target& target) const;
+
   // Validates the config, resolves env:/file: secrets and creates an instance; throws Refused on failure.
   Instance create(const nlohmann::json& config, const std::string& handler_id = "test") const;
 

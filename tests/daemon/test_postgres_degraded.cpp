@@ -1,0 +1,157 @@
+// The postgres provider's privilege edges through the daemon (issue 19): a handler whose login lacks ADMIN
+// OPTION on one new role is degraded, not unhealthy (its routes serve, that role is refused at request time
+// with the reason); `target-group options` leaves out roles the provider would refuse; and a request made
+// before the first inventory sync says in its history that the inventory check was skipped.
+#include "daemon_fixture.hpp"
+#include "postgres_fixture.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+
+using gatehouse::test::DaemonFixture;
+using nlohmann::json;
+
+namespace {
+
+void exec(pqxx::connection& conn, const std::string& statement) {
+  pqxx::nontransaction txn(conn);
+  txn.exec(statement);
+}
+
+// Roles are cluster-wide and Catch runs the test case once per section: create each once.
+void create_role(pqxx::connection& conn, const std::string& name, const std::string& options) {
+  pqxx::nontransaction txn(conn);
+  if (txn.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", name).empty())
+    txn.exec("CREATE ROLE " + txn.quote_name(name) + " " + options);
+}
+
+bool is_member(pqxx::connection& conn, const std::string& role, const std::string& login) {
+  pqxx::nontransaction txn(conn);
+  return !txn.exec_params("SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                          "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2",
+                          role, login)
+              .empty();
+}
+
+std::string database_of(const std::string& dsn) {
+  const auto at = dsn.find("dbname='") + 8;
+  return dsn.substr(at, dsn.find('\'', at) - at);
+}
+
+}  // namespace
+
+TEST_CASE("postgres through the daemon: degraded handler, refused predefined roles, first-sync note",
+          "[daemon][postgres][degraded]") {
+  auto& cluster = gatehouse::test::TestPostgres::instance();
+  const std::string target_dsn = cluster.fresh_database("pg_degraded_target");
+  const std::string database = database_of(target_dsn);
+  pqxx::connection admin(target_dsn);
+  // Role names are cluster-wide: this test's own prefix keeps it apart from the others sharing the cluster.
+  create_role(admin, "dg_readers", "NOLOGIN");
+  create_role(admin, "dg_wad", "NOLOGIN");
+  exec(admin, "GRANT pg_write_all_data TO dg_wad");
+  create_role(admin, "dg_gatehouse", "LOGIN NOINHERIT");
+  exec(admin, "GRANT dg_readers TO dg_gatehouse WITH ADMIN OPTION");
+  exec(admin, "GRANT dg_wad TO dg_gatehouse WITH ADMIN OPTION");
+  create_role(admin, "dg-alice@example.com", "LOGIN");
+
+  gatehouse::test::DaemonOptions options;
+  options.start = false;
+  options.extra_config = "inventory:\n  interval_seconds: 0\n";  // the test decides when the inventory syncs
+  DaemonFixture d("daemon_pg_degraded", options);
+  d.env["PG_DSN"] = target_dsn + " user='dg_gatehouse'";
+  d.start();
+  const auto file = d.dir.write("pg.yaml", R"(
+handlers:
+  - id: pg-dg
+    provider: gatehouse/postgres@1.0.0
+    config: {dsn: env:PG_DSN, grantable: "^dg_"}
+target_groups:
+  - id: dg-databases
+    kind: gatehouse/postgres@1.0.0/DatabaseRole
+    max_duration: 1h
+routes:
+  - {target_group: dg-databases, handler: pg-dg, priority: 100}
+)");
+  auto applied = d.admin({"apply", "-f", file});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  auto checked = d.admin({"handler", "check", "pg-dg"});
+  INFO(checked.out << checked.err);
+  REQUIRE(checked.exit_code == 0);
+  CHECK_THAT(checked.out, Catch::Contains("is healthy") && !Catch::Contains("warning"));  // NOINHERIT
+
+  const std::vector<std::string> request = {"grant", "request", "--target-group", "dg-databases", "--subject",
+                                            "dg-alice@example.com", "--target", "database=" + database};
+  auto with = [&](std::vector<std::string> more) {
+    auto args = request;
+    args.insert(args.end(), more.begin(), more.end());
+    return d.admin(args);
+  };
+
+  SECTION("before the first sync, the history says the inventory check was skipped") {
+    auto granted = with({"--target", "role=dg_readers", "--duration", "5m", "--wait", "-o", "json"});
+    INFO(granted.out << granted.err);
+    REQUIRE(granted.exit_code == 0);
+    const auto id = json::parse(granted.out)["id"].get<std::string>();
+    auto shown = d.admin({"grant", "show", id});
+    CHECK_THAT(shown.out, Catch::Contains("inventory check skipped for database, role") ||
+                              Catch::Contains("inventory check skipped for role, database"));
+    CHECK(d.admin({"grant", "revoke", id}).exit_code == 0);
+  }
+
+  SECTION("options leave out roles the provider refuses; a new role without ADMIN OPTION degrades the handler") {
+    REQUIRE(d.admin({"sync", "run", "--handler", "pg-dg"}).exit_code == 0);
+    auto offered = d.admin({"target-group", "options", "dg-databases", "-o", "json"});
+    INFO(offered.out << offered.err);
+    REQUIRE(offered.exit_code == 0);
+    std::vector<std::string> roles;
+    for (const auto& v : json::parse(offered.out)["properties"]["role"]["values"]) roles.push_back(v["id"]);
+    CHECK(std::find(roles.begin(), roles.end(), "dg_readers") != roles.end());
+    CHECK(std::find(roles.begin(), roles.end(), "dg_wad") == roles.end());
+    CHECK(std::find(roles.begin(), roles.end(), "pg_execute_server_program") == roles.end());
+    CHECK(std::find(roles.begin(), roles.end(), "pg_write_all_data") == roles.end());
+    auto wad = with({"--target", "role=dg_wad", "--duration", "5m", "--wait"});
+    CHECK(wad.exit_code == 3);
+    CHECK_FALSE(is_member(admin, "dg_wad", "dg-alice@example.com"));
+
+    // The DBA adds a role matching grantable without ADMIN OPTION for gatehouse.
+    create_role(admin, "dg_new", "NOLOGIN");
+    auto degraded = d.admin({"handler", "check", "pg-dg"});
+    INFO(degraded.out << degraded.err);
+    CHECK(degraded.exit_code == 0);
+    CHECK_THAT(degraded.out, Catch::Contains("is degraded") && Catch::Contains("'dg_new'"));
+    auto shown = d.admin({"handler", "show", "pg-dg"});
+    CHECK_THAT(shown.out, Catch::Contains("degraded") && Catch::Contains("Refused    role=dg_new") &&
+                              Catch::Contains("ADMIN OPTION"));
+    REQUIRE(d.admin({"sync", "run", "--handler", "pg-dg"}).exit_code == 0);  // dg_new is in the inventory now
+
+    // Its routes stay usable: another role is granted at once.
+    auto granted = with({"--target", "role=dg_readers", "--duration", "5m", "--wait", "-o", "json"});
+    INFO(granted.out << granted.err);
+    REQUIRE(granted.exit_code == 0);
+    CHECK(json::parse(granted.out)["status"] == "active");
+    CHECK(is_member(admin, "dg_readers", "dg-alice@example.com"));
+    CHECK(d.admin({"grant", "revoke", json::parse(granted.out)["id"].get<std::string>()}).exit_code == 0);
+
+    // The new role is refused at request time, with the provider's reason.
+    auto refused = with({"--target", "role=dg_new", "--duration", "5m"});
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Catch::Contains("pg-dg") && Catch::Contains("degraded") && Catch::Contains("dg_new") &&
+                                Catch::Contains("ADMIN OPTION"));
+    CHECK_FALSE(is_member(admin, "dg_new", "dg-alice@example.com"));
+
+    // Fixed by the DBA: healthy again, and the role is granted.
+    exec(admin, "GRANT dg_new TO dg_gatehouse WITH ADMIN OPTION");
+    auto healthy = d.admin({"handler", "check", "pg-dg"});
+    CHECK_THAT(healthy.out, Catch::Contains("is healthy"));
+    auto now = with({"--target", "role=dg_new", "--duration", "5m", "--wait"});
+    INFO(now.out << now.err);
+    CHECK(now.exit_code == 0);
+    CHECK(is_member(admin, "dg_new", "dg-alice@example.com"));
+    exec(admin, "REVOKE dg_new FROM dg_gatehouse");
+  }
+}
