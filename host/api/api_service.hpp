@@ -4,10 +4,10 @@
 // status that fits (400 bad input, 401 no/invalid token, 403 role, 404, 405, 409 conflict, 503 database down).
 // Every mutating call is written to the audit log with its caller and outcome, refused ones included.
 //
-// ENDPOINTS (docs/api.md has bodies and examples)
+// ENDPOINTS (docs/api.md has bodies and examples; tests/daemon/test_api_doc.cpp holds it to route_table())
 //   GET  /healthz  /readyz  /metrics
 //   GET  /v1/providers                      GET /v1/providers/{publisher}/{name}@{version}
-//   GET  /v1/handlers   POST /v1/handlers   GET|DELETE /v1/handlers/{id}   POST /v1/handlers/{id}/check
+//   GET  /v1/handlers   POST /v1/handlers   GET|PATCH|DELETE /v1/handlers/{id}   POST /v1/handlers/{id}/check
 //   GET  /v1/target-groups   POST /v1/target-groups   GET|DELETE /v1/target-groups/{id}
 //   GET  /v1/routes   POST /v1/routes   PATCH|DELETE /v1/routes/{group}/{handler}[/{kind}]
 //   GET  /v1/grants   POST /v1/grants   GET /v1/grants/{id}   POST /v1/grants/{id}/revoke

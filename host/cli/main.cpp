@@ -299,7 +299,9 @@ int run(int argc, char** argv) {
                        "not name are left alone — delete them explicitly)",
                        o);
   apply->add_option("-f,--file", file, "Declarative config (YAML or JSON), see schemas/apply.v1.schema.json")->required();
-  apply->add_flag("--dry-run", dry_run, "Print the plan only");
+  apply->add_flag("--dry-run", dry_run,
+                 "Check everything the real run checks (refusing what it would refuse, exit 3) and print the plan; "
+                 "change nothing");
   on(apply, [&] { return apply_file(with(), file, dry_run); });
 
   try {

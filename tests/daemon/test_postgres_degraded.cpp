@@ -109,7 +109,8 @@ routes:
     INFO(offered.out << offered.err);
     REQUIRE(offered.exit_code == 0);
     std::vector<std::string> roles;
-    for (const auto& v : json::parse(offered.out)["properties"]["role"]["values"]) roles.push_back(v["id"]);
+    const json options = json::parse(offered.out);  // named: a range-for over a temporary's member dangles
+    for (const auto& v : options["properties"]["role"]["values"]) roles.push_back(v["id"].get<std::string>());
     CHECK(std::find(roles.begin(), roles.end(), "dg_readers") != roles.end());
     CHECK(std::find(roles.begin(), roles.end(), "dg_wad") == roles.end());
     CHECK(std::find(roles.begin(), roles.end(), "pg_execute_server_program") == roles.end());
