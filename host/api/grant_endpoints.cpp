@@ -89,10 +89,14 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
                                            "' (filters: status, subject, target_group; paging: page_size, page_token)"));
   }
   if (auto s = q.find("status"); s != q.end()) {
-    filter.status = grants::parse_grant_status(s->second);
-    if (!filter.status)
+    // revoke-failing: revoking grants that no handler holding the access could revoke yet (revoke_failing).
+    if (s->second == "revoke-failing" || s->second == "revoke_failing")
+      filter.revoke_failing_only = true;
+    else
+      filter.status = grants::parse_grant_status(s->second);
+    if (!filter.status && !filter.revoke_failing_only)
       return error_response(make_error("invalid_argument", "query parameter 'status' must be one of pending, active, "
-                                                           "revoking, revoked, expired, failed"));
+                                                           "revoking, revoked, expired, failed, revoke-failing"));
   }
   if (auto s = q.find("subject"); s != q.end()) filter.subject = s->second;
   if (auto s = q.find("target_group"); s != q.end()) filter.target_group = s->second;
@@ -105,7 +109,9 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
     filter.subject = call.principal.subject;
   }
   // A page token belongs to the filters it was made under (visibility included: the forced subject).
-  const std::string scope = json{{"status", filter.status ? std::string(grants::to_string(*filter.status)) : ""},
+  const std::string scope = json{{"status", filter.revoke_failing_only ? std::string("revoke-failing")
+                                            : filter.status ? std::string(grants::to_string(*filter.status))
+                                                            : std::string()},
                                  {"subject", filter.subject.value_or("")},
                                  {"target_group", filter.target_group.value_or("")}}
                                 .dump();

@@ -22,8 +22,8 @@
 //               that handler. The transaction that moves on (names the next candidate, or gives up for now)
 //               also records a row in grant_compensations (migration 0006): a Revoke owed to that handler with
 //               the same idempotency key and kind and an empty state. Workers claim due rows (FOR UPDATE SKIP
-//               LOCKED, leased like grants) next to grants and send it while the handler is healthy, retrying
-//               with `backoff` while it is unhealthy, has no instance or fails; already_revoked and not_found
+//               LOCKED, leased like grants) next to grants and send it whatever the handler's health, retrying
+//               with `backoff` while it has no instance or fails (at once when it turns healthy); already_revoked and not_found
 //               count as done; a deleted handler abandons it. A row whose handler holds the access with that
 //               key (the retried Grant landed there) is not needed and never sent; a Grant and a compensating
 //               Revoke with one key never go to one handler at once (both decide under the access lock, and
@@ -34,11 +34,14 @@
 //   ending      At ends_at (or at once after an early revoke()), if another active grant covers the same
 //               access the grant ends without a provider call ("access still covered by grant <id>").
 //               Otherwise access and grant become "revoking" (committed), Revoke goes to the handler that
-//               granted (routing::revoke_target: or the best healthy candidate of the same kind when that
-//               handler is gone or unhealthy) with the state Grant returned, then the access is gone and the
-//               grant expired / revoked. A failing revoke is retried forever with backoff; after
-//               `revoke_failing_after` consecutive failures the grant is flagged revoke_failing (cleared when
-//               the revoke succeeds). A new grant of the same access waits while a revoke is in progress.
+//               granted — whatever its health — or a handler declared to manage the same backend
+//               (routing::revoke_targets; never another backend: its "already revoked" is no evidence) with the
+//               state Grant returned, then the access is gone and the grant expired / revoked. A failing revoke
+//               is retried forever with backoff (capped at 30 s, at once when the handler turns healthy); it is
+//               flagged revoke_failing at once when no handler that may confirm is healthy or exists, else after
+//               `revoke_failing_after` consecutive failures (cleared when the revoke succeeds). A deleted
+//               granting handler leaves the grant revoke_failing until an admin re-points or force-closes it
+//               (revoke() with RevokeOptions: access_may_persist). A new grant of the same access waits while a revoke is in progress.
 //
 // CRASH SAFETY AND REPLICAS
 //   Every transition is one transaction: a conditional UPDATE (status and lease owner must still be what the
@@ -74,7 +77,7 @@
 //   * No activation deadline by default: a grant stays pending until a handler can serve it or it is revoked
 //     (`activation_deadline` fails it after that long past not_before instead).
 //   * The kind sent to a provider is the route kind's last '/'-separated segment ("gatehouse/demo/ProjectRole"
-//     and "ProjectRole" both send "ProjectRole"); kinds are compared whole when picking a revoke fallback.
+//     and "ProjectRole" both send "ProjectRole"); a revoke is sent with the kind the Grant used.
 //   * The engine does not run migrations: call store::migrate() first.
 //
 // THREADS: every public member may be called from any thread. `db` and `control_plane` must outlive the engine.
@@ -98,7 +101,9 @@ namespace gatehouse::host::grants {
 
 struct BackoffPolicy {
   std::chrono::milliseconds initial{1000};  // after the first failure
-  std::chrono::milliseconds max{60'000};    // cap of the doubling
+  // Cap of the doubling: 30 s, so an owed revoke is never more than 30 s from its next attempt (and it is
+  // woken at once when its handler turns healthy: routing_changed()). Documented in docs/api.md "Revokes".
+  std::chrono::milliseconds max{30'000};
   double jitter = 0.2;                      // ± this fraction, so replicas do not retry in lockstep
 
   // The delay after `failures` consecutive failures (1 = the first).
