@@ -114,7 +114,9 @@ HttpResponse update_handler(ApiDependencies& deps, Call& call) {
   registry::HandlerSpec spec{current->id, parsed->provider.value_or(current->provider.text()),
                              parsed->config.value_or(current->config)};
   spec.isolation = parsed->isolation ? *isolation_of(*parsed->isolation) : current->isolation;
+  spec.backend = parsed->backend;  // nullopt keeps it
   call.audit_details = {{"provider", spec.provider}};
+  if (parsed->backend) call.audit_details["backend"] = *parsed->backend;
   auto updated = deps.registry.update_handler(spec);
   if (!updated) return error_response(updated.error());
   return json_response(200, handler_with_routes(deps, *updated));

@@ -307,6 +307,25 @@ Result<GrantRequestBody> parse_grant_request(const json& body) {
   return out;
 }
 
+namespace {
+
+// A handler's `backend`: a name, or "" / null for none. Same rule as registry::check_backend_name (this file
+// depends on host/common only: the fuzzer links it alone).
+std::string backend_field(Fields& f, const json& body) {
+  if (body["backend"].is_null()) return "";
+  std::string backend = f.text("backend", false, 200).value_or("");
+  const bool named = !backend.empty() && std::isalnum(static_cast<unsigned char>(backend.front())) &&
+                     std::all_of(backend.begin(), backend.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._:/@-", c) != nullptr;
+                     });
+  if (!named && !backend.empty())
+    f.add(f.path("backend"), "must be 1-200 characters from letters, digits and . _ : / @ -, starting with a "
+                             "letter or digit");
+  return backend;
+}
+
+}  // namespace
+
 Result<HandlerBody> parse_handler(const json& body) {
   if (auto r = require_object(body); !r) return r.take_error();
   Fields f(body);
@@ -316,17 +335,7 @@ Result<HandlerBody> parse_handler(const json& body) {
   out.isolation = f.text("isolation", false, 20).value_or("");
   if (!out.isolation.empty() && out.isolation != "in_process" && out.isolation != "process")
     f.add(f.path("isolation"), "must be one of in_process, process");
-  if (body.contains("backend")) {
-    out.backend = f.text("backend", false, 200).value_or("");
-    // Same rule as registry::check_backend_name (this file depends on host/common only: the fuzzer).
-    const bool named = !out.backend->empty() && std::isalnum(static_cast<unsigned char>(out.backend->front())) &&
-                       std::all_of(out.backend->begin(), out.backend->end(), [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._:/@-", c) != nullptr;
-                       });
-    if (!named && !out.backend->empty())
-      f.add(f.path("backend"), "must be 1-200 characters from letters, digits and . _ : / @ -, starting with a "
-                               "letter or digit");
-  }
+  if (body.contains("backend")) out.backend = backend_field(f, body);
   if (const json* config = f.object("config", true)) {
     out.config = *config;
     if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
@@ -352,10 +361,12 @@ Result<HandlerUpdateBody> parse_handler_update(const json& body) {
       if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
     }
   }
+  if (body.contains("backend")) out.backend = backend_field(f, body);
   if (auto r = f.finish("handler update"); !r) return r.take_error();
-  if (!out.provider && !out.isolation && !out.config)
-    return make_error("invalid_argument", "a handler update names at least one of provider, isolation, config",
-                      {{"", "give provider, isolation or config"}});
+  if (!out.provider && !out.isolation && !out.config && !out.backend)
+    return make_error("invalid_argument",
+                      "a handler update names at least one of provider, isolation, config, backend",
+                      {{"", "give provider, isolation, config or backend"}});
   return out;
 }
 

@@ -59,6 +59,7 @@ struct HandlerUpdateBody {
   std::optional<std::string> provider;
   std::optional<std::string> isolation;
   std::optional<nlohmann::json> config;
+  std::optional<std::string> backend;  // "" (or null in the body) removes the declared backend
 };
 
 struct TargetGroupBody {

@@ -140,7 +140,7 @@ int run(int argc, char** argv) {
                                  "same backend may take each other's revokes; without it, only this handler can");
   on(handler_create_cmd, [&] { return handler_create(with(), id, provider_ref, config_path, isolation, backend); });
   auto* handler_update_cmd = remote(handler, "update",
-                                    "Change a handler's config (or provider, isolation) in place: its routes and grants "
+                                    "Change a handler's config (or provider, isolation, backend) in place: its routes and grants "
                                     "stay; a new instance is built first, so a refused config changes nothing",
                                     o);
   handler_update_cmd->add_option("id", id, "Handler id")->required();
@@ -149,7 +149,18 @@ int run(int argc, char** argv) {
   handler_update_cmd->add_option("--isolation", isolation, "in_process or process (default: unchanged)")
       ->check(quiet(CLI::IsMember({"in_process", "process"})))
       ->type_name("MODE");
-  on(handler_update_cmd, [&] { return handler_update(with(), id, provider_ref, config_path, isolation); });
+  handler_update_cmd->add_option("--backend", backend,
+                                 "Declare the system this handler manages (handlers of one provider with the same "
+                                 "backend may take each other's revokes)");
+  bool no_backend = false;
+  handler_update_cmd->add_flag("--no-backend", no_backend,
+                               "Remove the declared backend: only this handler may then take its revokes")
+      ->excludes(handler_update_cmd->get_option("--backend"));
+  on(handler_update_cmd, [&] {
+    const std::optional<std::string> new_backend =
+        no_backend ? std::optional<std::string>("") : backend.empty() ? std::nullopt : std::optional(backend);
+    return handler_update(with(), id, provider_ref, config_path, isolation, new_backend);
+  });
   auto* handler_delete_cmd = remote(handler, "delete", "Delete a handler (its routes go with it)", o);
   handler_delete_cmd->add_option("id", id, "Handler id")->required();
   on(handler_delete_cmd, [&] { return handler_delete(with(), id); });

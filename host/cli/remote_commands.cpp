@@ -177,7 +177,7 @@ int handler_create(RemoteContext& ctx, const std::string& id, const std::string&
 }
 
 int handler_update(RemoteContext& ctx, const std::string& id, const std::string& provider, const std::string& config_file,
-                   const std::string& isolation) {
+                   const std::string& isolation, const std::optional<std::string>& backend) {
   json body = json::object();
   if (!config_file.empty()) {
     auto read = host::read_config_file(config_file);
@@ -189,8 +189,9 @@ int handler_update(RemoteContext& ctx, const std::string& id, const std::string&
   }
   if (!provider.empty()) body["provider"] = provider;
   if (!isolation.empty()) body["isolation"] = isolation;
+  if (backend) body["backend"] = *backend;
   if (body.empty()) {
-    ctx.err << "error: nothing to update: give --config, --provider or --isolation\n";
+    ctx.err << "error: nothing to update: give --config, --provider, --isolation, --backend or --no-backend\n";
     return kExitUsage;
   }
   return exchange(ctx, "PATCH", "/v1/handlers/" + url_encode(id), body, [&](const json& h) {

@@ -32,8 +32,9 @@ int handler_show(RemoteContext& ctx, const std::string& id);
 int handler_create(RemoteContext& ctx, const std::string& id, const std::string& provider, const std::string& config_file,
                    const std::string& isolation, const std::string& backend = "");
 // PATCH /v1/handlers/ID with what is given (empty = unchanged); at least one of them.
+// `backend`: nullopt keeps the declared backend, "" removes it.
 int handler_update(RemoteContext& ctx, const std::string& id, const std::string& provider, const std::string& config_file,
-                   const std::string& isolation);
+                   const std::string& isolation, const std::optional<std::string>& backend);
 int handler_delete(RemoteContext& ctx, const std::string& id);
 int handler_check(RemoteContext& ctx, const std::string& id);
 

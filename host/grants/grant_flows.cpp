@@ -110,6 +110,10 @@ constexpr const char* kActivateSql =
     "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
     "SELECT id, 'pending', 'active', $5, NULLIF($2, ''), $6 FROM u";
 
+constexpr const char* kProviderNoteSql =
+    "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
+    "VALUES ($1::uuid, 'active', 'active', $2, NULLIF($3, ''), $4)";
+
 constexpr const char* kClearAccessSql =
     "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
     "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
@@ -576,8 +580,6 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       std::optional<Transition> done;
       std::string reason = "granted by handler '" + handler + "' (priority " + std::to_string(c->priority) + ")";
       if (already) reason += "; the provider already had it (already_exists)";
-      // The provider's note goes into the history ("pre_existing: the membership was granted by 'postgres' ...").
-      if (!response.grant().message().empty()) reason += ": " + response.grant().message();
       if (!failures.empty()) reason += " after " + joined(failures);
       const auto skips = passed_over(view.route_states(g.target_group), ChosenRoute{handler, kind, c->priority},
                                      called_handlers(plan));
@@ -588,6 +590,11 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
         for (const auto& o : owed) owe_revoke(txn, g, key, o);
         if (sql::exec(txn, kActivateSql, g.id, handler, kind, token, reason, opt.engine_id).affected_rows() != 1)
           return false;
+        // What the provider said about the grant ("pre_existing: the membership was granted by 'postgres' ...")
+        // is its own note after the activation, so the host's routing sentence stays one fixed shape.
+        if (!response.grant().message().empty())
+          sql::exec(txn, kProviderNoteSql, g.id, "handler '" + handler + "' said: " + response.grant().message(),
+                    handler, opt.engine_id);
         // The handler's provider and backend as they are now: what a later re-point of its revoke must match
         // even after the handler is deleted (revoke rule, routing/revoke.hpp).
         const auto identity = view.handler_identity(handler).value_or(HandlerIdentity{});

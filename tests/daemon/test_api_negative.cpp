@@ -1,5 +1,6 @@
 // Hostile and broken requests: each gets a 4xx JSON error that says what is wrong, and the daemon keeps
 // serving (every section ends by asking /healthz).
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,25 +9,13 @@
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::error_of;
 using gatehouse::test::http_request;
 using gatehouse::test::raw_exchange;
 using gatehouse::test::RawResponse;
 using nlohmann::json;
 
 namespace {
-
-json error_of(const RawResponse& r) {
-  INFO("status " << r.status << " body " << r.body);
-  REQUIRE(r.headers.count("content-type"));
-  CHECK_THAT(r.headers.at("content-type"), Catch::StartsWith("application/json"));
-  auto body = json::parse(r.body, nullptr, false);
-  REQUIRE(body.is_object());
-  REQUIRE(body.contains("error"));
-  REQUIRE(body["error"].contains("code"));
-  REQUIRE(body["error"].contains("message"));
-  REQUIRE(body["error"]["details"].is_array());
-  return body["error"];
-}
 
 void still_serving(const DaemonFixture& d) {
   CHECK(d.call("GET", "/healthz", "").status == 200);

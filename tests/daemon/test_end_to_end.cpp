@@ -1,4 +1,5 @@
 // The README's walk-through, automated: the real gatehoused on a real PostgreSQL, driven by the real CLI.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,21 +9,16 @@
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::json_output;
 using nlohmann::json;
 
 namespace {
-
-json parse(const gatehouse::test::ProcessResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
 
 // Polls `gatehouse grant show` until the grant reaches `status`.
 json wait_for_status(DaemonFixture& d, const std::string& id, const std::string& status) {
   json grant;
   for (int i = 0; i < 300; ++i) {
-    grant = parse(d.admin({"grant", "show", id, "-o", "json"}));
+    grant = json_output(d.admin({"grant", "show", id, "-o", "json"}));
     if (grant["status"] == status) return grant;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -41,7 +37,7 @@ TEST_CASE("a newcomer's first grant: apply, request, active, revoke, history, au
   REQUIRE(plan.exit_code == 0);
   CHECK_THAT(plan.out, Catch::Contains("create") && Catch::Contains("handler/demo") &&
                            Catch::Contains("target_group/projects") && Catch::Contains("3 changes would be made"));
-  CHECK(parse(d.admin({"handler", "list", "-o", "json"}))["items"].empty());  // a dry run changes nothing
+  CHECK(json_output(d.admin({"handler", "list", "-o", "json"}))["items"].empty());  // a dry run changes nothing
 
   auto applied = d.admin({"apply", "-f", example});
   INFO(applied.err);
@@ -59,7 +55,7 @@ TEST_CASE("a newcomer's first grant: apply, request, active, revoke, history, au
   REQUIRE(requested.exit_code == 0);
   CHECK_THAT(requested.out, Catch::Contains("is active until"));
 
-  auto listed = parse(d.cli({"grant", "list", "-o", "json"}, d.requester_token));
+  auto listed = json_output(d.cli({"grant", "list", "-o", "json"}, d.requester_token));
   REQUIRE(listed["items"].size() == 1);
   const std::string id = listed["items"][0]["id"];
   CHECK(listed["items"][0]["subject"] == "alice@example.com");
@@ -82,7 +78,7 @@ TEST_CASE("a newcomer's first grant: apply, request, active, revoke, history, au
   auto shown = d.admin({"grant", "show", id});
   CHECK_THAT(shown.out, Catch::Contains("History") && Catch::Contains("revoked") && Catch::Contains("granted by handler 'demo'"));
 
-  auto audit = parse(d.cli({"audit", "list", "-o", "json", "--limit", "200"}, d.auditor_token));
+  auto audit = json_output(d.cli({"audit", "list", "-o", "json", "--limit", "200"}, d.auditor_token));
   std::vector<std::string> actions;
   for (const auto& e : audit["items"]) actions.push_back(e["actor"].get<std::string>() + " " + e["action"].get<std::string>());
   auto has = [&](const std::string& entry) { return std::find(actions.begin(), actions.end(), entry) != actions.end(); };
@@ -100,7 +96,7 @@ TEST_CASE("a newcomer's first grant: apply, request, active, revoke, history, au
                                Catch::Contains("gatehouse_http_request_duration_seconds_bucket{route=\"/v1/grants\"") &&
                                Catch::Contains("gatehouse_routing_failovers_total"));
   // Secrets never leave: the handler config shows the reference, the log never the value.
-  auto handler = parse(d.admin({"handler", "show", "demo", "-o", "json"}));
+  auto handler = json_output(d.admin({"handler", "show", "demo", "-o", "json"}));
   CHECK(handler["config"]["token"] == "env:DEMO_TOKEN");
   CHECK(d.log().find(d.env["DEMO_TOKEN"]) == std::string::npos);
   CHECK(d.log().find(d.admin_token) == std::string::npos);
@@ -129,12 +125,12 @@ TEST_CASE("operators manage handlers, target groups and routes with the CLI", "[
   REQUIRE(d.admin({"target-group", "create", "projects", "--kind", "gatehouse/demo@1.0.0/ProjectRole", "--max-duration", "2h"})
               .exit_code == 0);
   REQUIRE(d.admin({"route", "create", "--target-group", "projects", "--handler", "demo-a", "--priority", "50"}).exit_code == 0);
-  auto routes = parse(d.admin({"route", "list", "-o", "json"}));
+  auto routes = json_output(d.admin({"route", "list", "-o", "json"}));
   REQUIRE(routes["items"].size() == 1);
   CHECK(routes["items"][0]["valid"] == true);
   CHECK(routes["items"][0]["priority"] == 50);
   REQUIRE(d.admin({"route", "set-priority", "projects", "demo-a", "0"}).exit_code == 0);
-  CHECK(parse(d.admin({"route", "list", "-o", "json"}))["items"][0]["priority"] == 0);
+  CHECK(json_output(d.admin({"route", "list", "-o", "json"}))["items"][0]["priority"] == 0);
 
   auto check = d.admin({"handler", "check", "demo-a"});
   CHECK(check.exit_code == 0);
@@ -160,7 +156,7 @@ TEST_CASE("operators manage handlers, target groups and routes with the CLI", "[
 
   REQUIRE(d.admin({"route", "delete", "projects", "demo-a"}).exit_code == 0);
   REQUIRE(d.admin({"handler", "delete", "demo-a"}).exit_code == 0);
-  CHECK(parse(d.admin({"handler", "list", "-o", "json"}))["items"].empty());
+  CHECK(json_output(d.admin({"handler", "list", "-o", "json"}))["items"].empty());
   auto audit = d.admin({"audit", "list", "--action", "handler."});
   CHECK_THAT(audit.out, Catch::Contains("handler.create") && Catch::Contains("handler.delete") &&
                             Catch::Contains("already_exists") && Catch::Contains("config_invalid"));

@@ -3,6 +3,7 @@
 // secret and provider refusals are 400s under /config and the CLI exits 3; an empty subject is refused; bad
 // durations are named once. Before the fix: 500 database_error with PostgreSQL's text, subjects and reasons
 // cut at the NUL, grants without audit entries, a raw NUL in the log, handlers created from a NUL config.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 #include "postgres_fixture.hpp"
 
@@ -18,20 +19,13 @@
 #include <filesystem>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::error_of;
 using gatehouse::test::http_request;
 using gatehouse::test::raw_exchange;
 using gatehouse::test::RawResponse;
 using nlohmann::json;
 
 namespace {
-
-json error_of(const RawResponse& r) {
-  INFO("status " << r.status << " body " << r.body);
-  auto body = json::parse(r.body, nullptr, false);
-  REQUIRE(body.is_object());
-  REQUIRE(body.contains("error"));
-  return body["error"];
-}
 
 // The one fault of a 400 answer: {code, path, reason}.
 struct Refusal {

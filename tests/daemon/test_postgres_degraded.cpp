@@ -4,44 +4,19 @@
 // before the first inventory sync says in its history that the inventory check was skipped.
 #include "daemon_fixture.hpp"
 #include "postgres_fixture.hpp"
+#include "postgres_target.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
 
 #include <algorithm>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::create_role;
+using gatehouse::test::database_of;
+using gatehouse::test::exec;
+using gatehouse::test::is_member;
 using nlohmann::json;
-
-namespace {
-
-void exec(pqxx::connection& conn, const std::string& statement) {
-  pqxx::nontransaction txn(conn);
-  txn.exec(statement);
-}
-
-// Roles are cluster-wide and Catch runs the test case once per section: create each once.
-void create_role(pqxx::connection& conn, const std::string& name, const std::string& options) {
-  pqxx::nontransaction txn(conn);
-  if (txn.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", name).empty())
-    txn.exec("CREATE ROLE " + txn.quote_name(name) + " " + options);
-}
-
-bool is_member(pqxx::connection& conn, const std::string& role, const std::string& login) {
-  pqxx::nontransaction txn(conn);
-  return !txn.exec_params("SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-                          "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2",
-                          role, login)
-              .empty();
-}
-
-std::string database_of(const std::string& dsn) {
-  const auto at = dsn.find("dbname='") + 8;
-  return dsn.substr(at, dsn.find('\'', at) - at);
-}
-
-}  // namespace
 
 TEST_CASE("postgres through the daemon: degraded handler, refused predefined roles, first-sync note",
           "[daemon][postgres][degraded]") {

@@ -1,39 +1,20 @@
 // Just-in-time database access end to end: gatehoused with the postgres provider grants a group role to a
 // real login on a real PostgreSQL, and the expiry — not a person — takes it away again.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 #include "postgres_fixture.hpp"
+#include "postgres_target.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
 
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::grant_of;
+using gatehouse::test::database_of;
+using gatehouse::test::is_member;
 using nlohmann::json;
-
-namespace {
-
-bool is_member(pqxx::connection& conn, const std::string& role, const std::string& login) {
-  pqxx::nontransaction txn(conn);
-  return !txn.exec_params("SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-                          "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2",
-                          role, login)
-              .empty();
-}
-
-std::string database_of(const std::string& dsn) {
-  const auto at = dsn.find("dbname='") + 8;
-  return dsn.substr(at, dsn.find('\'', at) - at);
-}
-
-json grant_of(DaemonFixture& d, const std::string& id) {
-  auto shown = d.admin({"grant", "show", id, "-o", "json"});
-  REQUIRE(shown.exit_code == 0);
-  return json::parse(shown.out);
-}
-
-}  // namespace
 
 TEST_CASE("postgres provider through the daemon: GRANT on request, REVOKE at expiry", "[daemon][postgres][e2e]") {
   auto& cluster = gatehouse::test::TestPostgres::instance();

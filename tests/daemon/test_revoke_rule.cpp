@@ -2,6 +2,7 @@
 // only by a handler that holds the access. Two demo handlers with their own state directories; the one that
 // granted loses its directory (unhealthy), and the healthy one on another backend must never "confirm" the
 // revoke: the grant stays revoking and revoke_failing — loudly — until the granting handler is back.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,27 +13,13 @@
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::eventually;
+using gatehouse::test::grant_of;
+using gatehouse::test::json_output;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-json parse(const gatehouse::test::ProcessResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
-json grant_of(DaemonFixture& d, const std::string& id) { return parse(d.admin({"grant", "show", id, "-o", "json"})); }
-
-// Polls `what` every 100 ms for up to 60 s (a generous deadline, never an upper bound on the product).
-bool eventually(const std::function<bool()>& what) {
-  for (int i = 0; i < 600; ++i) {
-    if (what()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return what();
-}
 
 // h-b (priority 100) and h-a (50): same provider, own state directories, no backend declared, so they are NOT
 // interchangeable for revokes.
@@ -61,7 +48,7 @@ routes:
   INFO(applied.out << applied.err);
   REQUIRE(applied.exit_code == 0);
   REQUIRE(eventually([&] {
-    auto handlers = parse(d.admin({"handler", "list", "-o", "json"}));
+    auto handlers = json_output(d.admin({"handler", "list", "-o", "json"}));
     for (const auto& h : handlers["items"])
       if (h["health"]["status"] != "healthy") return false;
     return true;
@@ -73,7 +60,7 @@ std::string grant_on_h_b(DaemonFixture& d, const std::string& duration) {
   auto granted = d.admin({"grant", "request", "--target-group", "projects", "--subject", "alice@example.com",
                           "--target", "project=apollo", "--target", "role=viewer", "--duration", duration, "--wait",
                           "-o", "json"});
-  const json g = parse(granted);
+  const json g = json_output(granted);
   REQUIRE(g["status"] == "active");
   REQUIRE(g["handler"] == "h-b");
   return g["id"];
@@ -116,7 +103,7 @@ TEST_CASE("a revoke owed by an unhealthy handler waits for it and is never confi
     CHECK(h["handler"] != "h-a");
 
   // Loud: the list filter, the handler's health, the metric, a warning in the log.
-  auto failing = parse(d.admin({"grant", "list", "--status", "revoke-failing", "-o", "json"}));
+  auto failing = json_output(d.admin({"grant", "list", "--status", "revoke-failing", "-o", "json"}));
   REQUIRE(failing["items"].size() == 1);
   CHECK(failing["items"][0]["id"] == id);
   auto shown = d.admin({"handler", "show", "h-b"});
@@ -193,7 +180,7 @@ TEST_CASE("a deleted granting handler: revoke_failing until an admin re-points o
   json g = grant_of(d, first);
   CHECK(g["status"] == "revoked");
   CHECK(g["access_may_persist"] == true);
-  auto audit = parse(d.cli({"audit", "list", "--object", "grant/" + first, "-o", "json"}, d.auditor_token));
+  auto audit = json_output(d.cli({"audit", "list", "--object", "grant/" + first, "-o", "json"}, d.auditor_token));
   bool audited = false;
   for (const auto& e : audit["items"])
     audited = audited || (e["action"] == "grant.revoke" && e["details"].value("force", false) &&

@@ -1,6 +1,7 @@
 // Secret rotation: a file: secret changed on disk takes effect at the next health check (the instance is
 // re-created), and `gatehouse handler update` / PATCH /v1/handlers/{id} change a handler's config in place,
 // keeping its routes and grants. The real gatehoused and CLI, a real demo handler, in process and isolated.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,15 +14,10 @@
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
+using gatehouse::test::json_output;
 using nlohmann::json;
 
 namespace {
-
-json parse(const gatehouse::test::ProcessResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
 
 void write_file(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".new";
@@ -37,7 +33,7 @@ json wait_for_handler(DaemonFixture& d, const std::string& id, const std::functi
   json handler;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
-    handler = parse(d.admin({"handler", "show", id, "-o", "json"}));
+    handler = json_output(d.admin({"handler", "show", id, "-o", "json"}));
     if (accept(handler)) return handler;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -97,7 +93,7 @@ TEST_CASE("a file: secret changed on disk is picked up at the next health check"
     CHECK(std::filesystem::exists(d.dir.path() + "/demo-state/grants/" + after + ".json"));
 
     // The grant made before the rotation is still there, and still revocable through the new instance.
-    auto old_grant = parse(d.admin({"grant", "show", before, "-o", "json"}));
+    auto old_grant = json_output(d.admin({"grant", "show", before, "-o", "json"}));
     CHECK(old_grant["status"] == "active");
     REQUIRE(d.admin({"grant", "revoke", before, "--reason", "rotation test done"}).exit_code == 0);
     // Values never reach the log.
@@ -133,7 +129,7 @@ TEST_CASE("handler update changes the config in place: routes and grants stay", 
     REQUIRE(h["routes"].size() == 1);
     CHECK(h["routes"][0]["target_group"] == "projects");
     CHECK(h["routes"][0]["priority"] == 10);
-    CHECK(parse(d.admin({"grant", "show", grant, "-o", "json"}))["status"] == "active");
+    CHECK(json_output(d.admin({"grant", "show", grant, "-o", "json"}))["status"] == "active");
     // Grants keep flowing through it, and the old one is revoked by the new instance.
     request_grant(d, "zephyr");
     REQUIRE(d.admin({"grant", "revoke", grant, "--reason", "update test done"}).exit_code == 0);
@@ -141,7 +137,7 @@ TEST_CASE("handler update changes the config in place: routes and grants stay", 
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK_FALSE(std::filesystem::exists(state + "/grants/" + grant + ".json"));
 
-    auto audit = parse(d.cli({"audit", "list", "-o", "json", "--object", "handler/upd"}, d.auditor_token));
+    auto audit = json_output(d.cli({"audit", "list", "-o", "json", "--object", "handler/upd"}, d.auditor_token));
     bool audited = false;
     for (const auto& e : audit["items"]) audited = audited || e["action"] == "handler.update";
     CHECK(audited);
@@ -152,7 +148,7 @@ TEST_CASE("handler update changes the config in place: routes and grants stay", 
     auto refused = d.admin({"handler", "update", "upd", "--config", refused_config});
     CHECK(refused.exit_code == 3);
     CHECK_THAT(refused.err, Catch::Contains("at least 8 characters"));
-    auto h = parse(d.admin({"handler", "show", "upd", "-o", "json"}));
+    auto h = json_output(d.admin({"handler", "show", "upd", "-o", "json"}));
     CHECK(h["config"]["token"] == "file:" + first_file);
     CHECK(h["routes"].size() == 1);
   }
@@ -168,6 +164,24 @@ TEST_CASE("handler update changes the config in place: routes and grants stay", 
     auto requester = d.call("PATCH", "/v1/handlers/upd", d.requester_token, R"({"isolation":"process"})");
     CHECK(requester.status == 403);
   }
+  SECTION("the backend is declared, refused when malformed, and removed, in place") {
+    auto declared = d.admin({"handler", "update", "upd", "--backend", "demo-east"});
+    INFO(declared.out << declared.err);
+    REQUIRE(declared.exit_code == 0);
+    auto h = json_output(d.admin({"handler", "show", "upd", "-o", "json"}));
+    CHECK(h["backend"] == "demo-east");
+    CHECK(h["routes"].size() == 1);
+    auto bad = d.call("PATCH", "/v1/handlers/upd", d.admin_token, R"({"backend":"-east"})");
+    CHECK(bad.status == 400);
+    CHECK_THAT(bad.body, Catch::Contains("\"/backend\""));
+    auto both = d.admin({"handler", "update", "upd", "--backend", "x", "--no-backend"});
+    CHECK(both.exit_code == 2);
+    auto removed = d.admin({"handler", "update", "upd", "--no-backend"});
+    INFO(removed.out << removed.err);
+    REQUIRE(removed.exit_code == 0);
+    CHECK(json_output(d.admin({"handler", "show", "upd", "-o", "json"}))["backend"].is_null());
+    CHECK(json_output(d.admin({"grant", "show", grant, "-o", "json"}))["status"] == "active");
+  }
   SECTION("apply of a changed config updates the handler in place") {
     const std::string document = d.dir.write(
         "apply.yaml", "handlers:\n  - id: upd\n    provider: gatehouse/demo@1.0.0\n    config:\n      state_dir: " + state +
@@ -178,10 +192,10 @@ TEST_CASE("handler update changes the config in place: routes and grants stay", 
     INFO(applied.out << applied.err);
     REQUIRE(applied.exit_code == 0);
     CHECK_THAT(applied.out, Catch::Contains("update") && Catch::Contains("handler/upd"));
-    auto h = parse(d.admin({"handler", "show", "upd", "-o", "json"}));
+    auto h = json_output(d.admin({"handler", "show", "upd", "-o", "json"}));
     CHECK(h["config"]["token"] == "file:" + second_file);
     CHECK(h["routes"].size() == 1);
-    CHECK(parse(d.admin({"grant", "show", grant, "-o", "json"}))["status"] == "active");
+    CHECK(json_output(d.admin({"grant", "show", grant, "-o", "json"}))["status"] == "active");
   }
   CHECK(d.stop() == 0);
 }

@@ -105,7 +105,12 @@ TEST_CASE("kill -9 between the steps of a grant: a new engine resumes without du
     CHECK(world.grant_files("h1") == std::set<std::string>{g.id});                           // one access
     auto h = observer.history(g.id);
     REQUIRE(h.ok());
-    CHECK_THAT(h->back().reason, Catch::Contains("already had it (already_exists)"));
+    // The activation says it; the provider's own words follow as a note.
+    REQUIRE(h->size() >= 2);
+    CHECK((*h)[h->size() - 2].to == GrantStatus::active);
+    CHECK_THAT((*h)[h->size() - 2].reason, Catch::Contains("already had it (already_exists)"));
+    CHECK(h->back().is_note());
+    CHECK_THAT(h->back().reason, Catch::StartsWith("handler 'h1' said: "));
 
     REQUIRE(wait_until([&] { return get(observer, g.id).status == GrantStatus::expired; }, 5s));
     const auto done = get(observer, g.id);

@@ -45,11 +45,14 @@ long long notes_containing(GrantEngine& engine, const std::string& id, const std
   return n;
 }
 
+// The reason of the last status change (notes, such as what the provider said, are skipped).
 std::string last_reason(GrantEngine& engine, const std::string& id) {
   auto h = engine.history(id);
   REQUIRE(h.ok());
-  REQUIRE_FALSE(h->empty());
-  return h->back().reason;
+  for (auto e = h->rbegin(); e != h->rend(); ++e)
+    if (!e->is_note()) return e->reason;
+  FAIL("grant " << id << " has no status change in its history");
+  return {};
 }
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
@@ -126,7 +129,11 @@ TEST_CASE("routing: numeric priority - priority 0 never - invalid routes skipped
   CHECK(g.handler_id == "h100");  // 100 beats 90 (numbers, not text)
   CHECK(world.calls("h100") == std::vector<std::string>{"grant " + first.id});
   CHECK(world.grant_files("h100") == std::set<std::string>{first.id});
-  CHECK(last_reason(engine, first.id) == "granted by handler 'h100' (priority 100)");
+  // The routes passed over say why; what the provider said is its own note.
+  CHECK(last_reason(engine, first.id) ==
+        "granted by handler 'h100' (priority 100); skipped 'hbad' (priority 999): invalid route: not compatible "
+        "with the group's kind; skipped 'h0' (priority 0): disabled");
+  CHECK(notes_containing(engine, first.id, "handler 'h100' said: granted") == 1);
 
   // h100 unhealthy: the next grant goes to h90.
   world.plane().set_healthy("h100", false);

@@ -67,11 +67,14 @@ bool has_note(GrantEngine& engine, const std::string& id, const std::string& tex
   return false;
 }
 
+// The reason of the last status change (notes, such as what the provider said, are skipped).
 std::string last_reason(GrantEngine& engine, const std::string& id) {
   auto h = engine.history(id);
   REQUIRE(h.ok());
-  REQUIRE_FALSE(h->empty());
-  return h->back().reason;
+  for (auto e = h->rbegin(); e != h->rend(); ++e)
+    if (!e->is_note()) return e->reason;
+  FAIL("grant " << id << " has no status change in its history");
+  return {};
 }
 
 }  // namespace
