@@ -7,13 +7,8 @@
 // grant and its history read from PostgreSQL), POST /v1/grants (authenticated, validated, one durable insert
 // with its history row and audit rows; activation happens afterwards in the engine, not in the measurement).
 // For each: requests/s and latency percentiles of complete request/response exchanges.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
+#include "daemon_bench_support.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,71 +34,25 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
-std::string sha256_hex(const std::string& text) {
-  unsigned char digest[32];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    char b[3];
-    std::snprintf(b, sizeof b, "%02x", digest[i]);
-    out += b;
-  }
-  return out;
-}
+using gatehouse::bench::free_port;
+using gatehouse::bench::sha256_hex;
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// One keep-alive HTTP/1.1 connection; responses are read by Content-Length.
+// One keep-alive HTTP/1.1 connection, for one client thread.
 class Connection {
  public:
-  explicit Connection(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect failed");
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  explicit Connection(int port) : fd_(gatehouse::bench::connect_loopback(port)) {
+    if (fd_ < 0) die("connect failed");
   }
   ~Connection() { ::close(fd_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   // Returns the status; the body in `body`.
   int exchange(const std::string& request, std::string* body = nullptr) {
-    for (std::size_t sent = 0; sent < request.size();) {
-      const auto n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) die("send failed");
-      sent += static_cast<std::size_t>(n);
-    }
-    std::string data;
-    std::size_t header_end = std::string::npos, need = 0;
-    char buffer[16384];
-    while (true) {
-      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) die("connection closed by gatehoused");
-      data.append(buffer, static_cast<std::size_t>(n));
-      if (header_end == std::string::npos) {
-        header_end = data.find("\r\n\r\n");
-        if (header_end == std::string::npos) continue;
-        const auto cl = data.find("Content-Length: ");
-        if (cl == std::string::npos || cl > header_end) die("response without Content-Length");
-        need = header_end + 4 + std::stoul(data.substr(cl + 16));
-      }
-      if (data.size() >= need) break;
-    }
-    if (body) *body = data.substr(header_end + 4);
-    return std::stoi(data.substr(9, 3));
+    const int status = gatehouse::bench::exchange(fd_, request, body);
+    if (status == 0) die("connection closed by gatehoused");
+    if (status < 0) die("response without Content-Length");
+    return status;
   }
 
  private:
@@ -112,10 +61,7 @@ class Connection {
 
 std::string request(const std::string& method, const std::string& target, const std::string& token,
                     const std::string& body = "") {
-  std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  if (!token.empty()) r += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty()) r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  return r + "\r\n" + body;
+  return gatehouse::bench::http_request(method, target, token, body);
 }
 
 struct Row {
@@ -195,33 +141,11 @@ int main(int argc, char** argv) {
                                          << "\nproviders:\n  search_paths: [" << fs::path(BENCH_DEMO_SO).parent_path().string()
                                          << "]\nlogging:\n  level: warn\napi:\n  threads: 4\n  tokens:\n"
                                          << "    - {name: bench, role: admin, sha256: " << sha256_hex(token) << "}\n";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setenv("DEMO_TOKEN", "bench-demo-token", 1);
-    const std::string log = (dir / "gatehoused.log").string();
-    if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-    execl(BENCH_GATEHOUSED, BENCH_GATEHOUSED, "--config", (dir / "gatehoused.yaml").c_str(), nullptr);
-    _exit(127);
-  }
-  // Wait for readiness (the embedded cluster is initialised on first start).
-  bool ready = false;
-  for (int i = 0; i < 1200 && !ready; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    int s = 0;
-    if (waitpid(pid, &s, WNOHANG) == pid) die("gatehoused exited; see " + (dir / "gatehoused.log").string());
-    try {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(port));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (up) ready = Connection(port).exchange(request("GET", "/readyz", "")) == 200;
-    } catch (...) {
-    }
-  }
-  if (!ready) die("gatehoused did not become ready");
+  std::string why;
+  const pid_t pid = gatehouse::bench::start_gatehoused(BENCH_GATEHOUSED, (dir / "gatehoused.yaml").string(),
+                                                       (dir / "gatehoused.log").string(),
+                                                       {{"DEMO_TOKEN", "bench-demo-token"}}, port, why);
+  if (pid < 0) die(why);
 
   Connection admin(port);
   const std::string setup = R"({"handlers":[{"id":"demo","provider":"gatehouse/demo@1.0.0","config":{"state_dir":")" +
@@ -259,9 +183,7 @@ int main(int argc, char** argv) {
                   static_cast<double>(r.latencies_us.size()) / r.seconds, percentile(r.latencies_us, 0.5),
                   percentile(r.latencies_us, 0.9), percentile(r.latencies_us, 0.99));
   }
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  gatehouse::bench::stop_gatehoused(pid);
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (!demo_dir.empty()) fs::remove_all(demo_state, ec);

@@ -26,6 +26,19 @@ nlohmann::json error_of(const RawResponse& r) {
   return body["error"];
 }
 
+void apply_document(const DaemonFixture& d, const std::string& name, const std::string& yaml) {
+  const auto applied = d.admin({"apply", "-f", d.dir.write(name, yaml)});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+}
+
+void require_healthy(const DaemonFixture& d, const std::string& handler) {
+  const auto checked = d.admin({"handler", "check", handler});
+  INFO(checked.out << checked.err);
+  REQUIRE(checked.exit_code == 0);
+  REQUIRE_THAT(checked.out, Catch::Contains("is healthy"));
+}
+
 nlohmann::json grant_of(const DaemonFixture& d, const std::string& id) {
   return json_output(d.admin({"grant", "show", id, "-o", "json"}));
 }

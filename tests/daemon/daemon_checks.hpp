@@ -18,6 +18,13 @@ nlohmann::json json_output(const ProcessResult& r);
 // The `error` object of an API answer: a JSON body with code, message and a details array.
 nlohmann::json error_of(const RawResponse& r);
 
+// Writes `yaml` to the fixture's directory as `name` and applies it as the admin; fails the test unless it
+// applied (exit 0).
+void apply_document(const DaemonFixture& d, const std::string& name, const std::string& yaml);
+
+// `gatehouse handler check ID`; fails the test unless the handler is healthy now.
+void require_healthy(const DaemonFixture& d, const std::string& handler);
+
 // `gatehouse grant show ID -o json` as the admin.
 nlohmann::json grant_of(const DaemonFixture& d, const std::string& id);
 

@@ -62,6 +62,7 @@ DaemonFixture::DaemonFixture(const std::string& name, DaemonOptions options) {
          << "    - {name: auditor, role: auditor, sha256: " << sha256_hex(auditor_token) << "}\n"
          << options.extra_config;
   env["GATEHOUSE_TEST_DATABASE_URL"] = url;
+  for (const auto& [name, value] : options.env) env[name] = value;
   config_path = dir.write("gatehoused.yaml", config.str());
   std::filesystem::create_directories(dir.path() + "/demo-state");
   log_path_ = dir.path() + "/gatehoused.log";

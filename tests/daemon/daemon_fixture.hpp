@@ -16,6 +16,7 @@ namespace gatehouse::test {
 struct DaemonOptions {
   std::string extra_config{};  // YAML appended to the generated config (top-level keys)
   std::string api_extra{};     // YAML lines appended under `api:` (indented by two spaces already)
+  std::map<std::string, std::string> env{};  // added to the fixture's env before the daemon starts (dsns, …)
   bool start = true;
 };
 

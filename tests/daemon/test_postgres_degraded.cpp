@@ -2,6 +2,7 @@
 // OPTION on one new role is degraded, not unhealthy (its routes serve, that role is refused at request time
 // with the reason); `target-group options` leaves out roles the provider would refuse; and a request made
 // before the first inventory sync says in its history that the inventory check was skipped.
+#include "daemon_checks.hpp"
 #include "daemon_fixture.hpp"
 #include "postgres_fixture.hpp"
 #include "postgres_target.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 
+using gatehouse::test::apply_document;
 using gatehouse::test::DaemonFixture;
 using gatehouse::test::create_role;
 using gatehouse::test::database_of;
@@ -34,12 +36,10 @@ TEST_CASE("postgres through the daemon: degraded handler, refused predefined rol
   create_role(admin, "dg-alice@example.com", "LOGIN");
 
   gatehouse::test::DaemonOptions options;
-  options.start = false;
+  options.env = {{"PG_DSN", target_dsn + " user='dg_gatehouse'"}};
   options.extra_config = "inventory:\n  interval_seconds: 0\n";  // the test decides when the inventory syncs
   DaemonFixture d("daemon_pg_degraded", options);
-  d.env["PG_DSN"] = target_dsn + " user='dg_gatehouse'";
-  d.start();
-  const auto file = d.dir.write("pg.yaml", R"(
+  apply_document(d, "pg.yaml", R"(
 handlers:
   - id: pg-dg
     provider: gatehouse/postgres@1.0.0
@@ -51,9 +51,6 @@ target_groups:
 routes:
   - {target_group: dg-databases, handler: pg-dg, priority: 100}
 )");
-  auto applied = d.admin({"apply", "-f", file});
-  INFO(applied.out << applied.err);
-  REQUIRE(applied.exit_code == 0);
   auto checked = d.admin({"handler", "check", "pg-dg"});
   INFO(checked.out << checked.err);
   REQUIRE(checked.exit_code == 0);

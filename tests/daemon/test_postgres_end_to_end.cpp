@@ -10,10 +10,12 @@
 
 #include <thread>
 
+using gatehouse::test::apply_document;
 using gatehouse::test::DaemonFixture;
 using gatehouse::test::grant_of;
 using gatehouse::test::database_of;
 using gatehouse::test::is_member;
+using gatehouse::test::require_healthy;
 using nlohmann::json;
 
 TEST_CASE("postgres provider through the daemon: GRANT on request, REVOKE at expiry", "[daemon][postgres][e2e]") {
@@ -29,11 +31,9 @@ TEST_CASE("postgres provider through the daemon: GRANT on request, REVOKE at exp
   }
 
   gatehouse::test::DaemonOptions options;
-  options.start = false;  // the dsn must be in its environment first
+  options.env = {{"PG_DSN", target_dsn + " user='postgres'"}};
   DaemonFixture d("daemon_postgres", options);
-  d.env["PG_DSN"] = target_dsn + " user='postgres'";
-  d.start();
-  const auto file = d.dir.write("pg.yaml", R"(
+  apply_document(d, "pg.yaml", R"(
 handlers:
   - id: pg-main
     provider: gatehouse/postgres@1.0.0
@@ -45,13 +45,7 @@ target_groups:
 routes:
   - {target_group: databases, handler: pg-main, priority: 100}
 )");
-  auto applied = d.admin({"apply", "-f", file});
-  INFO(applied.out << applied.err);
-  REQUIRE(applied.exit_code == 0);
-  auto checked = d.admin({"handler", "check", "pg-main"});
-  INFO(checked.out << checked.err);
-  REQUIRE(checked.exit_code == 0);
-  CHECK_THAT(checked.out, Catch::Contains("is healthy"));
+  require_healthy(d, "pg-main");
   auto synced = d.admin({"sync", "run", "--handler", "pg-main"});
   INFO(synced.out << synced.err);
   REQUIRE(synced.exit_code == 0);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 using gatehouse::test::create_role;
+using gatehouse::test::apply_document;
 using gatehouse::test::DaemonFixture;
 using gatehouse::test::database_of;
 using gatehouse::test::eventually;
@@ -19,6 +20,7 @@ using gatehouse::test::exec;
 using gatehouse::test::grant_of;
 using gatehouse::test::is_member;
 using gatehouse::test::json_output;
+using gatehouse::test::require_healthy;
 using nlohmann::json;
 
 namespace {
@@ -53,17 +55,15 @@ TEST_CASE("postgres: a revoke is confirmed only by a handler holding the members
   create_role(admin, "rr-alice@example.com", "LOGIN");
 
   gatehouse::test::DaemonOptions options;
-  options.start = false;  // the dsns must be in its environment first
+  options.env = {{"PG_DSN_A", target_dsn + " user='rr_gh_a'"},
+                 {"PG_DSN_B", target_dsn + " user='rr_gh_b'"},
+                 {"PG_DSN_C", target_dsn + " user='rr_gh_c'"}};
   options.extra_config = "inventory:\n  interval_seconds: 0\n";
   DaemonFixture d("daemon_pg_revoke_rule", options);
-  d.env["PG_DSN_A"] = target_dsn + " user='rr_gh_a'";
-  d.env["PG_DSN_B"] = target_dsn + " user='rr_gh_b'";
-  d.env["PG_DSN_C"] = target_dsn + " user='rr_gh_c'";
-  d.start();
 
   // pg-a grants (priority 100). pg-b (50) is routed too but declares no backend, so it is not interchangeable
   // with pg-a for revokes, even though here it could reach the same server. pg-c declares pg-a's backend.
-  const auto file = d.dir.write("pg.yaml", R"(
+  apply_document(d, "pg.yaml", R"(
 handlers:
   - id: pg-a
     provider: gatehouse/postgres@1.0.0
@@ -78,14 +78,8 @@ routes:
   - {target_group: rr-databases, handler: pg-a, priority: 100}
   - {target_group: rr-databases, handler: pg-b, priority: 50}
 )");
-  auto applied = d.admin({"apply", "-f", file});
-  INFO(applied.out << applied.err);
-  REQUIRE(applied.exit_code == 0);
-  for (const char* h : {"pg-a", "pg-b"}) {
-    auto checked = d.admin({"handler", "check", h});
-    INFO(checked.out << checked.err);
-    REQUIRE_THAT(checked.out, Catch::Contains("is healthy"));
-  }
+  require_healthy(d, "pg-a");
+  require_healthy(d, "pg-b");
 
   auto granted = json_output(d.admin({"grant", "request", "--target-group", "rr-databases", "--subject",
                                 "rr-alice@example.com", "--target", "database=" + database, "--target",
@@ -121,16 +115,13 @@ routes:
   }
 
   SECTION("a handler declaring the same backend takes the revoke over and the membership is gone") {
-    const auto more = d.dir.write("pg-c.yaml", R"(
+    apply_document(d, "pg-c.yaml", R"(
 handlers:
   - id: pg-c
     provider: gatehouse/postgres@1.0.0
     backend: main-cluster
     config: {dsn: env:PG_DSN_C, grantable: "^rr_readers$"}
 )");
-    auto added = d.admin({"apply", "-f", more});
-    INFO(added.out << added.err);
-    REQUIRE(added.exit_code == 0);
     auto revoked = d.admin({"grant", "revoke", id, "--reason", "done", "--wait", "--wait-seconds", "60"});
     INFO(revoked.out << revoked.err << d.log());
     CHECK(revoked.exit_code == 0);
