@@ -196,6 +196,9 @@ struct GrantEngine::Impl {
   LockedAccess upsert_access(pqxx::work& txn, const GrantRecord& g) const;  // creates it ('none') when missing
   void add_history(pqxx::work& txn, const std::string& id, std::optional<GrantStatus> from, GrantStatus to,
                    const std::string& reason, const std::string& handler) const;
+  // A note (status → status) with what the provider said, when it said anything.
+  void add_provider_note(pqxx::work& txn, const std::string& id, GrantStatus status, const std::string& handler,
+                         const std::string& message) const;
   void wake_waiting(pqxx::work& txn, const std::string& access_key, const std::string& except_id) const;
 
   // ---- compensations.cpp ----

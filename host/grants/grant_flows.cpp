@@ -110,10 +110,6 @@ constexpr const char* kActivateSql =
     "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
     "SELECT id, 'pending', 'active', $5, NULLIF($2, ''), $6 FROM u";
 
-constexpr const char* kProviderNoteSql =
-    "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
-    "VALUES ($1::uuid, 'active', 'active', $2, NULLIF($3, ''), $4)";
-
 constexpr const char* kClearAccessSql =
     "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
     "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
@@ -225,6 +221,15 @@ void GrantEngine::Impl::add_history(pqxx::work& txn, const std::string& id, std:
             "VALUES ($1::uuid, NULLIF($2, ''), $3, $4, NULLIF($5, ''), $6)",
             id, from ? std::string(to_string(*from)) : std::string(), std::string(to_string(to)), reason, handler,
             opt.engine_id);
+}
+
+// What a provider said about a Grant or Revoke it confirmed ("pre_existing: the membership was granted by
+// 'postgres' ...", "left the membership ... in place") is a note of its own right after that transition, so
+// the host's sentences keep one shape whatever the provider writes.
+void GrantEngine::Impl::add_provider_note(pqxx::work& txn, const std::string& id, GrantStatus status,
+                                          const std::string& handler, const std::string& message) const {
+  if (message.empty()) return;
+  add_history(txn, id, status, status, "handler '" + handler + "' said: " + message, handler);
 }
 
 // Pending grants of the same access that wait for a call to finish: due now. SKIP LOCKED, because a locked one
@@ -590,11 +595,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
         for (const auto& o : owed) owe_revoke(txn, g, key, o);
         if (sql::exec(txn, kActivateSql, g.id, handler, kind, token, reason, opt.engine_id).affected_rows() != 1)
           return false;
-        // What the provider said about the grant ("pre_existing: the membership was granted by 'postgres' ...")
-        // is its own note after the activation, so the host's routing sentence stays one fixed shape.
-        if (!response.grant().message().empty())
-          sql::exec(txn, kProviderNoteSql, g.id, "handler '" + handler + "' said: " + response.grant().message(),
-                    handler, opt.engine_id);
+        add_provider_note(txn, g.id, GrantStatus::active, handler, response.grant().message());
         // The handler's provider and backend as they are now: what a later re-point of its revoke must match
         // even after the handler is deleted (revoke rule, routing/revoke.hpp).
         const auto identity = view.handler_identity(handler).value_or(HandlerIdentity{});
@@ -967,7 +968,6 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
                        : " (same backend '" + std::string(granting.backend) + "' as the granting handler '" +
                              access.handler_id + "')";
       if (already) reason += "; the provider said it was already revoked";
-      if (!provider_note.empty()) reason += ": " + provider_note;
       if (!failures.empty()) reason += "; after " + joined(failures);
       sql::exec(txn,
                 "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, attempts = 0, "
@@ -976,6 +976,7 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
                 "lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
                 g.id, std::string(to_string(to)));
       add_history(txn, g.id, GrantStatus::revoking, to, reason, handler);
+      add_provider_note(txn, g.id, to, handler, provider_note);
       wake_waiting(txn, g.access_key, g.id);
       done = Transition{g.id, g.subject, g.target_group, GrantStatus::revoking, to, reason, handler, opt.engine_id};
       return;

@@ -43,6 +43,14 @@ nlohmann::json grant_of(const DaemonFixture& d, const std::string& id) {
   return json_output(d.admin({"grant", "show", id, "-o", "json"}));
 }
 
+std::string last_change_reason(const nlohmann::json& grant) {
+  const auto& history = grant.at("history");
+  for (auto e = history.rbegin(); e != history.rend(); ++e)
+    if (!e->value("note", false)) return e->value("reason", "");
+  FAIL("the grant has no status change in its history: " << grant.dump());
+  return {};
+}
+
 bool eventually(const std::function<bool()>& what) {
   for (int i = 0; i < 600; ++i) {
     if (what()) return true;

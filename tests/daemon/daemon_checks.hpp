@@ -28,6 +28,9 @@ void require_healthy(const DaemonFixture& d, const std::string& handler);
 // `gatehouse grant show ID -o json` as the admin.
 nlohmann::json grant_of(const DaemonFixture& d, const std::string& id);
 
+// The reason of the last status change in a grant's `history` (notes, such as what the provider said, skipped).
+std::string last_change_reason(const nlohmann::json& grant);
+
 // Polls `what` every 100 ms until it holds; false after 60 s. A deadline for a stuck test on a slow machine,
 // never an upper bound on the product: the test waits for the event, not for a time.
 bool eventually(const std::function<bool()>& what);

@@ -34,6 +34,7 @@ TEST_CASE("postgres through the daemon: degraded handler, refused predefined rol
   exec(admin, "GRANT dg_readers TO dg_gatehouse WITH ADMIN OPTION");
   exec(admin, "GRANT dg_wad TO dg_gatehouse WITH ADMIN OPTION");
   create_role(admin, "dg-alice@example.com", "LOGIN");
+  create_role(admin, "dg-bob@example.com", "LOGIN");
 
   gatehouse::test::DaemonOptions options;
   options.env = {{"PG_DSN", target_dsn + " user='dg_gatehouse'"}};
@@ -91,12 +92,27 @@ routes:
     CHECK(wad.exit_code == 3);
     CHECK_FALSE(is_member(admin, "dg_wad", "dg-alice@example.com"));
 
+    // A grant active before the handler degrades...
+    auto before = d.admin({"grant", "request", "--target-group", "dg-databases", "--subject", "dg-bob@example.com",
+                           "--target", "database=" + database, "--target", "role=dg_readers", "--duration", "5m",
+                           "--wait", "-o", "json"});
+    INFO(before.out << before.err);
+    REQUIRE(before.exit_code == 0);
+    REQUIRE(is_member(admin, "dg_readers", "dg-bob@example.com"));
+
     // The DBA adds a role matching grantable without ADMIN OPTION for gatehouse.
     create_role(admin, "dg_new", "NOLOGIN");
     auto degraded = d.admin({"handler", "check", "pg-dg"});
     INFO(degraded.out << degraded.err);
     CHECK(degraded.exit_code == 0);
     CHECK_THAT(degraded.out, Catch::Contains("is degraded") && Catch::Contains("'dg_new'"));
+
+    // ...is revoked at once all the same: the unrelated role delays nothing (issue 19 item 1).
+    auto revoked = d.admin({"grant", "revoke", json::parse(before.out)["id"].get<std::string>(), "--wait"});
+    INFO(revoked.out << revoked.err);
+    CHECK(revoked.exit_code == 0);
+    CHECK_THAT(revoked.out, Catch::Contains("is revoked"));
+    CHECK_FALSE(is_member(admin, "dg_readers", "dg-bob@example.com"));
     auto shown = d.admin({"handler", "show", "pg-dg"});
     CHECK_THAT(shown.out, Catch::Contains("degraded") && Catch::Contains("Refused    role=dg_new") &&
                               Catch::Contains("ADMIN OPTION"));
@@ -108,7 +124,8 @@ routes:
     REQUIRE(granted.exit_code == 0);
     CHECK(json::parse(granted.out)["status"] == "active");
     CHECK(is_member(admin, "dg_readers", "dg-alice@example.com"));
-    CHECK(d.admin({"grant", "revoke", json::parse(granted.out)["id"].get<std::string>()}).exit_code == 0);
+    CHECK(d.admin({"grant", "revoke", json::parse(granted.out)["id"].get<std::string>(), "--wait"}).exit_code == 0);
+    CHECK_FALSE(is_member(admin, "dg_readers", "dg-alice@example.com"));
 
     // The new role is refused at request time, with the provider's reason.
     auto refused = with({"--target", "role=dg_new", "--duration", "5m"});
