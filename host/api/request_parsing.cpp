@@ -82,13 +82,12 @@ class Fields {
     return s;
   }
 
-  // A name or identity (a subject, an id): text without control characters, which no identity has and which
-  // would only serve to disguise one in a listing or a log.
+  // A name or identity (a subject, an id): text without control or invisible formatting characters, which no
+  // identity has and which would only serve to disguise one in a listing or a log (name_fault).
   std::optional<std::string> name_text(const std::string& name, bool required, std::size_t max) {
     auto s = text(name, required, max);
     if (!s) return s;
-    for (unsigned char c : *s)
-      if (c < 0x20 || c == 0x7f) return fault(name, "contains a control character");
+    if (auto bad = name_fault(*s)) return fault(name, *bad);
     return s;
   }
 

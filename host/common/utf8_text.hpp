@@ -8,6 +8,7 @@
 // and the daemon's log formatter share it. Pure functions: safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -61,6 +62,36 @@ inline std::optional<std::string> text_fault(std::string_view text) {
   if (text.find('\0') != std::string_view::npos)
     return std::string("contains a NUL character (\\u0000), which gatehouse does not accept in any text");
   if (!is_valid_utf8(text)) return std::string("is not valid UTF-8");
+  return std::nullopt;
+}
+
+// Why `text` cannot be a name or an identity (a subject, an id), or nullopt when it can: control characters
+// (C0, DEL, C1) and the invisible format characters that reorder or hide text — bidirectional overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069), marks (U+200E, U+200F, U+061C), zero-width characters
+// (U+200B–U+200D, U+2060–U+2064) and the byte order mark (U+FEFF). No identity holds them, and they would only
+// serve to disguise one in a listing or a log ("alice" + U+202E …). Assumes text_fault(text) passed.
+inline std::optional<std::string> name_fault(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) return std::string("contains a control character");
+    const std::size_t n = std::max<std::size_t>(utf8_sequence_length(text, i), 1);
+    std::uint32_t code = c;
+    if (n == 2) code = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+    if (n == 3)
+      code = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+             (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+    if (code >= 0x80 && code <= 0x9F) return std::string("contains a control character");
+    const bool invisible = code == 0x061C || (code >= 0x200B && code <= 0x200F) ||
+                           (code >= 0x202A && code <= 0x202E) || (code >= 0x2060 && code <= 0x2064) ||
+                           (code >= 0x2066 && code <= 0x2069) || code == 0xFEFF;
+    if (invisible) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      std::string u = "U+";
+      for (int shift = 12; shift >= 0; shift -= 4) u += kHex[(code >> shift) & 15];
+      return "contains the invisible formatting character " + u + ", which would disguise the name";
+    }
+    i += n;
+  }
   return std::nullopt;
 }
 

@@ -130,6 +130,27 @@ TEST_CASE("an explicit empty subject is refused, an absent one means the caller"
   CHECK(control.error().diagnostics.at(0).reason == "contains a control character");
 }
 
+TEST_CASE("a subject cannot hide behind invisible formatting or C1 control characters", "[api][parsing][input]") {
+  const auto reason_for = [](const std::string& subject) {
+    auto parsed = parse_grant_request(
+        json{{"subject", subject}, {"target_group", "g"}, {"target", json::object()}, {"duration", "1h"}});
+    if (parsed.ok()) return std::string("accepted");
+    REQUIRE(parsed.error().diagnostics.at(0).path == "/subject");
+    return parsed.error().diagnostics.at(0).reason;
+  };
+  // RIGHT-TO-LEFT OVERRIDE: "alice\u202Emoc.elpmaxe@" shows as "alice@example.com" reversed in a listing.
+  CHECK(reason_for("alice\u202E@example.com") ==
+        "contains the invisible formatting character U+202E, which would disguise the name");
+  CHECK_THAT(reason_for("ali\u200Bce@example.com"), Catch::Contains("U+200B"));   // zero-width space
+  CHECK_THAT(reason_for("\uFEFFalice@example.com"), Catch::Contains("U+FEFF"));   // byte order mark
+  CHECK_THAT(reason_for("alice\u2066@example.com"), Catch::Contains("U+2066"));   // left-to-right isolate
+  CHECK(reason_for("alice\u0085@example.com") == "contains a control character");  // NEL, a C1 control
+  // Letters of any script, and visible punctuation, are names.
+  CHECK(reason_for("zoë.müller@example.com") == "accepted");
+  CHECK(reason_for("\u5f20\u4f1f@example.cn") == "accepted");
+  CHECK(reason_for("o'brien+ops@example.com") == "accepted");
+}
+
 TEST_CASE("path segments and query parameters are refused with where they are", "[api][parsing][input]") {
   auto nul = parse_target("/v1/grants/a%00b");
   REQUIRE_FALSE(nul.ok());
