@@ -1,6 +1,6 @@
 // The grant engine: the durable lifecycle of access grants on PostgreSQL (tables of migration 0002_grants).
 //
-// LIFECYCLE (ARCHITECTURE.md "Flows/Grant"; tests in tests/grants/)
+// LIFECYCLE (docs/architecture.md "Flows"; tests in tests/grants/)
 //   request()   validates against the target group (kind schema, per-group maximum duration) and stores the
 //               grant as pending, due at not_before.
 //   activation  A worker claims the due grant and looks at its *access* (one row per target group + subject

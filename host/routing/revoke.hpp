@@ -1,6 +1,6 @@
 // Which handlers may confirm a revoke, in the order they are asked.
 //
-// RULE (ARCHITECTURE.md "Revoke is confirmed only where the access is"; tested in tests/routing/revoke_test.cpp):
+// RULE (docs/architecture.md "The revoke rule"; tested in tests/routing/revoke_test.cpp):
 //   1. The handler that granted, while it exists, whatever its health and its routes (priority 0, invalid, none
 //      at all): only it is known to hold the access. Health decides where *new* grants go, never whether a
 //      revoke is attempted: the call itself says whether it worked, and an unhealthy handler may well take it.

@@ -1,6 +1,6 @@
 // The router: which handlers may serve a grant for a target group, best first.
 //
-// ROUTING RULE (ARCHITECTURE.md, "Routing rule"; every clause is tested in tests/routing/):
+// ROUTING RULE (docs/architecture.md, "The routing rule"; every clause is tested in tests/routing/):
 //   * The candidates of a target group are its routes with priority > 0 (0 disables a route), that are
 //     valid (the handler's kind schema is compatible with the group's, see kind_compatibility.hpp), and
 //     whose handler is healthy. Health is asked at decision time through HandlerHealth, never cached here,

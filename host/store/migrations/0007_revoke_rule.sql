@@ -1,4 +1,4 @@
--- The revoke rule (ARCHITECTURE.md "Revoke is confirmed only where the access is"; host/routing/revoke.hpp).
+-- The revoke rule (docs/architecture.md "The revoke rule"; host/routing/revoke.hpp).
 --
 -- A revoke goes to the handler that granted and waits for it. Another handler may take it only when the
 -- operator declared both to manage the same backend: same provider (publisher/name) and the same non-empty
