@@ -233,6 +233,12 @@ HttpResponse revoke_grant(ApiDependencies& deps, Call& call) {
                                                       std::string(auth::role_name(call.principal.role)) +
                                                       ": only admins may " +
                                                       (parsed->force ? "force-close" : "re-point") + " a revoke"));
+  // A force-closed grant (access_may_persist) was closed by an admin who decided the access may stay behind;
+  // attempting its revoke again moves the access back to revoking, so that is the admins' decision too.
+  if (grant->access_may_persist && grants::is_final(grant->status) && call.principal.role != auth::Role::admin)
+    return error_response(make_error("forbidden", "grant " + grant->id +
+                                                      " was force-closed by an admin (access_may_persist): only "
+                                                      "admins may attempt its revoke again"));
   // The engine records "revoked by <actor>[: <reason>]": the reason is passed as given, never defaulted here
   // (that made "revoked by dba: revoked by dba").
   call.audit_details = json::object();

@@ -310,8 +310,8 @@ namespace {
 
 // A handler's `backend`: a name, or "" / null for none. Same rule as registry::check_backend_name (this file
 // depends on host/common only: the fuzzer links it alone).
-std::string backend_field(Fields& f, const json& body) {
-  if (body["backend"].is_null()) return "";
+std::string backend_field(Fields& f) {
+  // A null is no value (like ""): no backend.
   std::string backend = f.text("backend", false, 200).value_or("");
   const bool named = !backend.empty() && std::isalnum(static_cast<unsigned char>(backend.front())) &&
                      std::all_of(backend.begin(), backend.end(), [](char c) {
@@ -334,7 +334,7 @@ Result<HandlerBody> parse_handler(const json& body) {
   out.isolation = f.text("isolation", false, 20).value_or("");
   if (!out.isolation.empty() && out.isolation != "in_process" && out.isolation != "process")
     f.add(f.path("isolation"), "must be one of in_process, process");
-  if (body.contains("backend")) out.backend = backend_field(f, body);
+  if (body.contains("backend")) out.backend = backend_field(f);
   if (const json* config = f.object("config", true)) {
     out.config = *config;
     if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
@@ -360,7 +360,7 @@ Result<HandlerUpdateBody> parse_handler_update(const json& body) {
       if (auto bad = find_unstorable_text(*config, f.path("config"))) f.add(bad->path, bad->reason);
     }
   }
-  if (body.contains("backend")) out.backend = backend_field(f, body);
+  if (body.contains("backend")) out.backend = backend_field(f);
   if (auto r = f.finish("handler update"); !r) return r.take_error();
   if (!out.provider && !out.isolation && !out.config && !out.backend)
     return make_error("invalid_argument",

@@ -30,6 +30,8 @@ struct HandlerIdentity {
   std::string provider;  // "publisher/name"
   std::string backend;   // empty: none declared
   bool healthy = false;
+  // Unique per creation of this id (a handler deleted and created again gets a new one); empty: unknown.
+  std::string incarnation{};
 };
 
 // One route of a target group with what a routing decision saw of it: whether it could be a candidate, and if

@@ -64,6 +64,7 @@ struct LockedAccess {
   std::string op_grant_id;
   std::string handler_provider;  // the granting handler's provider and backend when it granted (migration 0007)
   std::string handler_backend;
+  std::string handler_incarnation;  // and which creation of that id it was (migration 0011); empty: not recorded
 };
 
 // An activation between its decision (committed) and its provider calls.
@@ -196,6 +197,9 @@ struct GrantEngine::Impl {
   LockedAccess upsert_access(pqxx::work& txn, const GrantRecord& g) const;  // creates it ('none') when missing
   void add_history(pqxx::work& txn, const std::string& id, std::optional<GrantStatus> from, GrantStatus to,
                    const std::string& reason, const std::string& handler) const;
+  // Whether the handler the access names is still the one that granted it: it exists, and it is the same
+  // creation of that id running the same provider (a handler deleted and created again never held it).
+  bool granting_handler_present(const LockedAccess& access) const;
   // A note (status → status) with what the provider said, when it said anything.
   void add_provider_note(pqxx::work& txn, const std::string& id, GrantStatus status, const std::string& handler,
                          const std::string& message) const;

@@ -113,7 +113,7 @@ constexpr const char* kActivateSql =
 constexpr const char* kClearAccessSql =
     "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
     "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
-    "handler_backend = NULL, updated_at = now() WHERE access_key = $1";
+    "handler_backend = NULL, handler_incarnation = NULL, updated_at = now() WHERE access_key = $1";
 
 }  // namespace
 
@@ -149,7 +149,8 @@ constexpr const char* kAccessFields =
     "status, coalesce(handler_id, ''), coalesce(kind, ''), coalesce(provider_grant_id::text, ''), "
     "coalesce(encode(provider_state, 'hex'), ''), coalesce(op_owner, ''), coalesce(op_until > now(), false), "
     "GREATEST(0, coalesce((extract(epoch from op_until - now()) * 1000)::bigint, 0)), "
-    "coalesce(op_grant_id::text, ''), coalesce(handler_provider, ''), coalesce(handler_backend, '')";
+    "coalesce(op_grant_id::text, ''), coalesce(handler_provider, ''), coalesce(handler_backend, ''), "
+    "coalesce(handler_incarnation, '')";
 
 LockedAccess read_access(const pqxx::row& r) {
   LockedAccess a;
@@ -164,6 +165,7 @@ LockedAccess read_access(const pqxx::row& r) {
   a.op_grant_id = text(r[8]);
   a.handler_provider = text(r[9]);
   a.handler_backend = text(r[10]);
+  a.handler_incarnation = text(r[11]);
   return a;
 }
 }  // namespace
@@ -221,6 +223,15 @@ void GrantEngine::Impl::add_history(pqxx::work& txn, const std::string& id, std:
             "VALUES ($1::uuid, NULLIF($2, ''), $3, $4, NULLIF($5, ''), $6)",
             id, from ? std::string(to_string(*from)) : std::string(), std::string(to_string(to)), reason, handler,
             opt.engine_id);
+}
+
+bool GrantEngine::Impl::granting_handler_present(const LockedAccess& access) const {
+  if (access.handler_id.empty() || !view.handler_exists(access.handler_id)) return false;
+  const auto now = view.handler_identity(access.handler_id);
+  if (!now) return access.handler_incarnation.empty();  // identities unknown to this view: the id decides
+  if (!access.handler_incarnation.empty() && !now->incarnation.empty() && now->incarnation != access.handler_incarnation)
+    return false;
+  return access.handler_provider.empty() || now->provider.empty() || now->provider == access.handler_provider;
 }
 
 // What a provider said about a Grant or Revoke it confirmed ("pre_existing: the membership was granted by
@@ -603,10 +614,10 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
             txn,
             "UPDATE accesses SET status = 'active', handler_id = $2, kind = $3, provider_grant_id = $4::uuid, "
             "provider_state = decode($5, 'hex'), op_owner = NULL, op_until = NULL, op_grant_id = NULL, "
-            "handler_provider = NULLIF($7, ''), handler_backend = NULLIF($8, ''), "
+            "handler_provider = NULLIF($7, ''), handler_backend = NULLIF($8, ''), handler_incarnation = NULLIF($9, ''), "
             "updated_at = now() WHERE access_key = $1 AND status = 'granting' AND op_owner = $6",
             g.access_key, handler, kind, key, hex_of(response.grant().state()), token, identity.provider,
-            identity.backend);
+            identity.backend, identity.incarnation);
         if (a.affected_rows() != 1) return make_error("lost_claim", "the access is no longer this claim's");
         wake_waiting(txn, g.access_key, g.id);
         done = Transition{g.id,   g.subject, g.target_group, GrantStatus::pending, GrantStatus::active,
@@ -880,7 +891,7 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
   // A configured granting handler is judged by what the operator declares now; a deleted one by what the
   // access recorded when it granted.
   routing::GrantingHandler granting{access.handler_id, false, access.handler_provider, access.handler_backend, false};
-  granting.exists = !access.handler_id.empty() && view.handler_exists(access.handler_id);
+  granting.exists = granting_handler_present(access);
   if (granting.exists) {
     granting.healthy = view.handler_healthy(access.handler_id);
     for (const auto& h : identities)
@@ -898,8 +909,31 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
   bool pinned = false;
   bool already = false;
   std::string provider_note;  // the provider's message ("left the membership granted by 'postgres' in place")
+  auto claimed = std::chrono::steady_clock::now();
   for (const auto& t : targets) {
     const std::string h(t.handler);
+    // Several handlers may be asked one after another, each up to the call deadline: renew the claim before a
+    // call when a third of the lease has gone, so no other worker (nor a force-close) takes the grant while a
+    // Revoke is still running; a lost claim stops here.
+    if (std::chrono::steady_clock::now() - claimed > opt.lease / 3) {
+      auto renewed = db.with_transaction([&](pqxx::work& txn) {
+        const auto a = sql::exec(txn,
+                                 "UPDATE accesses SET op_until = " + sql::after_ms(3) +
+                                     ", updated_at = now() WHERE access_key = $1 AND status = 'revoking' AND "
+                                     "op_owner = $2",
+                                 g.access_key, token, ms(opt.lease));
+        sql::exec(txn,
+                  "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
+                      " WHERE id = $1::uuid AND lease_owner = $2",
+                  g.id, token, ms(opt.lease));
+        return a.affected_rows() == 1;
+      });
+      if (!renewed.ok() || !*renewed) {
+        if (!renewed.ok()) log_error("renewing the revoke claim of grant " + g.id, renewed.error());
+        return;  // the lease runs out (or ran out) and the revoke is due again
+      }
+      claimed = std::chrono::steady_clock::now();
+    }
     if (is_abandoned(h, key)) {
       failures.push_back("handler '" + h + "': an earlier call for this access is still running");
       continue;
@@ -944,9 +978,12 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
   }
   std::string failure;
   if (handler.empty()) {
+    const std::string gone = view.handler_exists(access.handler_id)
+                                 ? "was deleted (the handler of that id now is another one, which never held it)"
+                                 : "was deleted";
     failure = targets.empty()
-                  ? "the granting handler '" + access.handler_id +
-                        "' was deleted and no handler holding the access can confirm the revoke: an admin must "
+                  ? "the granting handler '" + access.handler_id + "' " + gone +
+                        " and no handler holding the access can confirm the revoke: an admin must "
                         "force-close the grant (gatehouse grant revoke " + g.id +
                         " --force --reason …; recorded as access_may_persist) or re-point it to a handler of the "
                         "same provider and backend (--handler ID)"

@@ -24,7 +24,7 @@ struct AdminLocked {
   std::string kind;
   std::string last_error;
   bool end_requested = false;
-  std::string leftover_key, leftover_state_hex, leftover_provider, leftover_backend;
+  std::string leftover_key, leftover_state_hex, leftover_provider, leftover_backend, leftover_incarnation;
   std::string subject, target_group;
 };
 
@@ -34,7 +34,7 @@ std::optional<AdminLocked> lock_for_admin(pqxx::work& txn, const std::string& id
       "SELECT status, access_may_persist, access_key, coalesce(handler_id, ''), coalesce(kind, ''), "
       "coalesce(last_error, ''), end_requested, coalesce(leftover_provider_grant_id::text, ''), "
       "coalesce(encode(leftover_state, 'hex'), ''), coalesce(leftover_provider, ''), coalesce(leftover_backend, ''), "
-      "subject, target_group_id FROM grants WHERE id = $1::uuid FOR UPDATE",
+      "subject, target_group_id, coalesce(leftover_incarnation, '') FROM grants WHERE id = $1::uuid FOR UPDATE",
       id);
   if (rows.empty()) return std::nullopt;
   const auto& r = rows[0];
@@ -52,6 +52,7 @@ std::optional<AdminLocked> lock_for_admin(pqxx::work& txn, const std::string& id
   g.leftover_backend = text(r[10]);
   g.subject = text(r[11]);
   g.target_group = text(r[12]);
+  g.leftover_incarnation = text(r[13]);
   return g;
 }
 
@@ -174,16 +175,18 @@ Result<void> GrantEngine::Impl::force_close(pqxx::work& txn, const std::string& 
             "UPDATE grants SET status = $2, ended_at = now(), revoke_failing = false, access_may_persist = true, "
             "handler_id = NULLIF($3, ''), leftover_provider_grant_id = NULLIF($4, '')::uuid, "
             "leftover_state = decode($5, 'hex'), leftover_provider = NULLIF($6, ''), leftover_backend = NULLIF($7, ''), "
+            "leftover_incarnation = NULLIF($8, ''), "
             "attempts = 0, lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",
             id, std::string(to_string(to)), holder, access ? access->provider_grant_id : std::string(),
             access ? access->state_hex : std::string(), access ? access->handler_provider : std::string(),
-            access ? access->handler_backend : std::string());
+            access ? access->handler_backend : std::string(),
+            access ? access->handler_incarnation : std::string());
   if (access && access->status == "revoking") {
     // Nobody tracks that access any more: a new grant of the same target starts a fresh one.
     sql::exec(txn,
               "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
               "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
-              "handler_backend = NULL, updated_at = now() WHERE access_key = $1",
+              "handler_backend = NULL, handler_incarnation = NULL, updated_at = now() WHERE access_key = $1",
               g->access_key);
     wake_waiting(txn, g->access_key, id);
   }
@@ -209,17 +212,23 @@ Result<void> GrantEngine::Impl::repoint(pqxx::work& txn, const std::string& id, 
   if (!access || access->status != "revoking") return make_error("conflict", "grant " + id + " is settling; try again");
   if (access->op_live) return in_flight();
   const std::string& granting = access->handler_id;
-  if (handler == granting) return {};
-  // The granting handler's provider and backend: as configured now, or as recorded when it is gone.
+  // The granting handler's provider and backend: as configured now, or as recorded when it is gone (deleted,
+  // or replaced by a new handler of the same id, which is then just another handler to check).
+  const bool present = granting_handler_present(*access);
+  if (handler == granting && present) return {};
   std::string provider = access->handler_provider, backend = access->handler_backend;
-  if (view.handler_exists(granting))
+  if (present)
     if (auto identity = view.handler_identity(granting)) {
       provider = identity->provider;
       backend = identity->backend;
     }
   if (auto ok = check_same_backend(view, handler, granting, provider, backend); !ok) return ok.take_error();
-  sql::exec(txn, "UPDATE accesses SET handler_id = $2, updated_at = now() WHERE access_key = $1", g->access_key,
-            handler);
+  // The access now belongs to that handler, as it is now (its incarnation decides who confirms from here on).
+  const auto target = view.handler_identity(handler);
+  sql::exec(txn,
+            "UPDATE accesses SET handler_id = $2, handler_incarnation = NULLIF($3, ''), updated_at = now() "
+            "WHERE access_key = $1",
+            g->access_key, handler, target ? target->incarnation : std::string());
   sql::exec(txn,
             "UPDATE grants SET handler_id = $2, attempts = 0, next_attempt_at = now(), updated_at = now() "
             "WHERE id = $1::uuid",
@@ -245,18 +254,25 @@ Result<void> GrantEngine::Impl::reattempt(pqxx::work& txn, const std::string& id
                           (access.op_grant_id.empty() ? std::string("another grant") : access.op_grant_id) +
                           " (handler '" + access.handler_id + "'); revoke that grant instead");
   std::string target = g->handler_id;
-  if (!handler.empty() && handler != g->handler_id) {
-    if (auto ok = check_same_backend(view, handler, g->handler_id, g->leftover_provider, g->leftover_backend); !ok)
+  std::string incarnation = g->leftover_incarnation;  // the handler that granted, as it was
+  const auto holder_now = view.handler_identity(g->handler_id);
+  // The id that granted may now name another handler (deleted and created again): it counts as any other.
+  const bool replaced = holder_now && !g->leftover_incarnation.empty() && !holder_now->incarnation.empty() &&
+                        holder_now->incarnation != g->leftover_incarnation;
+  if ((!handler.empty() && handler != g->handler_id) || (replaced && (handler.empty() || handler == g->handler_id))) {
+    target = handler.empty() ? g->handler_id : handler;
+    if (auto ok = check_same_backend(view, target, g->handler_id, g->leftover_provider, g->leftover_backend); !ok)
       return ok.take_error();
-    target = handler;
+    const auto identity = view.handler_identity(target);
+    incarnation = identity ? identity->incarnation : std::string();
   }
   sql::exec(txn,
             "UPDATE accesses SET status = 'revoking', handler_id = $2, kind = NULLIF($3, ''), "
             "provider_grant_id = NULLIF($4, '')::uuid, provider_state = decode($5, 'hex'), handler_provider = "
             "NULLIF($6, ''), handler_backend = NULLIF($7, ''), op_owner = NULL, op_until = NULL, op_grant_id = $8::uuid, "
-            "updated_at = now() WHERE access_key = $1",
+            "handler_incarnation = NULLIF($9, ''), updated_at = now() WHERE access_key = $1",
             g->access_key, target, g->kind, g->leftover_key, g->leftover_state_hex, g->leftover_provider,
-            g->leftover_backend, id);
+            g->leftover_backend, id, incarnation);
   sql::exec(txn,
             "UPDATE grants SET status = 'revoking', ended_at = NULL, handler_id = $2, attempts = 0, last_error = NULL, "
             "next_attempt_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE id = $1::uuid",

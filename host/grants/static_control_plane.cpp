@@ -8,12 +8,14 @@ struct StaticControlPlane::State {
     bool healthy = true;
     std::string provider;  // "publisher/name"; empty until set_identity()
     std::string backend;
+    std::string incarnation;    // a new one each time the id is set after being absent
     std::string health_reason;  // set_health(); for route_states()
     std::optional<std::chrono::system_clock::time_point> unhealthy_since;
   };
 
   mutable std::mutex mutex;
   std::map<std::string, Handler, std::less<>> handlers;
+  long long created = 0;  // handlers set so far (incarnations)
   std::map<std::string, TargetGroupView, std::less<>> groups;
   std::shared_ptr<const routing::RoutingTable> table = std::make_shared<routing::RoutingTable>();
   std::vector<routing::Route> routes;  // what the table was built from, priority-0 and invalid ones included
@@ -46,7 +48,9 @@ StaticControlPlane::~StaticControlPlane() = default;
 
 void StaticControlPlane::set_handler(const std::string& id, std::shared_ptr<ProviderClient> client, bool healthy) {
   std::lock_guard lock(state_->mutex);
-  auto& h = state_->handlers[id];  // keeps an identity set earlier
+  auto [it, fresh] = state_->handlers.try_emplace(id);  // keeps an identity set earlier
+  auto& h = it->second;
+  if (fresh) h.incarnation = id + "#" + std::to_string(++state_->created);
   h.client = std::move(client);
   h.healthy = healthy;
 }
@@ -134,7 +138,8 @@ bool StaticControlPlane::handler_healthy(std::string_view handler_id) const { re
 std::vector<HandlerIdentity> StaticControlPlane::handler_identities() const {
   std::lock_guard lock(state_->mutex);
   std::vector<HandlerIdentity> out;
-  for (const auto& [id, h] : state_->handlers) out.push_back(HandlerIdentity{id, h.provider, h.backend, h.healthy});
+  for (const auto& [id, h] : state_->handlers)
+    out.push_back(HandlerIdentity{id, h.provider, h.backend, h.healthy, h.incarnation});
   return out;
 }
 

@@ -103,8 +103,8 @@ Result<void> Registry::load() {
     std::lock_guard lock(mutex_);
     for (const auto& row : txn.exec(
              "SELECT id, provider_publisher, provider_name, provider_version, config::text, health_status, "
-             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation, coalesce(backend, '') "
-             "FROM handlers ORDER BY id")) {
+             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation, coalesce(backend, ''), "
+             "incarnation FROM handlers ORDER BY id")) {
       Handler h;
       h.info.id = row[0].as<std::string>();
       h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
@@ -115,6 +115,7 @@ Result<void> Registry::load() {
       // The column's CHECK admits only the two names.
       h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
       h.info.backend = row[9].as<std::string>();
+      h.info.incarnation = row[10].as<std::string>();
       instantiate_locked(h);
       handlers_.emplace(h.info.id, std::move(h));
     }
@@ -214,11 +215,13 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   const ProviderRef* ref = &h.info.provider;
   const json& config = h.info.config;
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
-    txn.exec_params("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
-                    "health_status, health_reason, isolation, backend) "
-                    "VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7, NULLIF($8, ''))",
-                    spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason,
-                    std::string(isolation_name(spec.isolation)), h.info.backend);
+    h.info.incarnation =
+        txn.exec_params1("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
+                         "health_status, health_reason, isolation, backend) "
+                         "VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7, NULLIF($8, '')) RETURNING incarnation",
+                         spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason,
+                         std::string(isolation_name(spec.isolation)), h.info.backend)[0]
+            .as<std::string>();
   });
   if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");  // h's runner stops here
   HandlerInfo info = h.info;
@@ -594,7 +597,8 @@ std::vector<grants::HandlerIdentity> Registry::handler_identities() const {
   out.reserve(handlers_.size());
   for (const auto& [id, h] : handlers_)
     out.push_back(grants::HandlerIdentity{id, h.info.provider.publisher + "/" + h.info.provider.name,
-                                          h.info.backend, h.info.health == HealthStatus::healthy});
+                                          h.info.backend, h.info.health == HealthStatus::healthy,
+                                          h.info.incarnation});
   return out;
 }
 

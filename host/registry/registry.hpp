@@ -95,6 +95,7 @@ struct HandlerInfo {
   std::optional<std::chrono::system_clock::time_point> health_checked_at;
   Isolation isolation = Isolation::in_process;
   std::vector<UnavailableTarget> unavailable_targets{};
+  std::string incarnation{};  // unique per creation of this id (migration 0011); an update keeps it
   std::string backend{};  // empty: none declared (see HandlerSpec::backend)  // while degraded: what it cannot grant (not persisted)
 };
 

@@ -63,11 +63,13 @@ Result<void> Registry::persist_route_validity(const RouteInfo& r) {
 
 Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   std::string backend;  // what the handler declares after the update (HandlerSpec::backend: nullopt keeps it)
+  std::string incarnation;  // kept: an update is the same handler (its grants' revokes stay its own)
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(spec.id);
     if (it == handlers_.end()) return make_error("not_found", "handler '" + spec.id + "' does not exist");
     backend = spec.backend.value_or(it->second.info.backend);
+    incarnation = it->second.info.incarnation;
   }
   // The new instance is built before anything changes: a config the provider refuses leaves the old one serving.
   // The same checks as check_handler (registry_checks.cpp).
@@ -75,6 +77,7 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   if (!prepared) return prepared.take_error();
   Handler h = std::move(*prepared);
   h.info.backend = backend;
+  h.info.incarnation = incarnation;
   const ProviderRef* ref = &h.info.provider;
   const json& config = h.info.config;
   auto updated = db_.with_transaction([&](pqxx::work& txn) {

@@ -5,6 +5,8 @@
 #include "secret_reference.hpp"
 #include "text_file.hpp"
 
+#include "common/utf8_text.hpp"
+
 #include <cstdlib>
 
 namespace gatehouse::host {
@@ -52,10 +54,16 @@ Result<nlohmann::json> resolve_secrets(const nlohmann::json& provider_schema, co
     if (!value.is_string()) return;
     const auto reference = detail::parse_secret_reference(value.get<std::string>());
     const std::string path = "/" + detail::escape_pointer_token(field);
+    // A value JSON cannot hold (ill-formed UTF-8, a NUL) is refused here, naming where it came from but never
+    // what it holds: it would otherwise fail later, far from the cause, when the config is serialized.
+    auto store = [&](std::string text, const std::string& source) {
+      if (auto bad = text_fault(text)) faults.push_back({path, source + " " + *bad});
+      else resolved[field] = std::move(text);
+    };
     if (reference.kind == SecretReference::Kind::env) {
       const char* text = std::getenv(reference.target.c_str());
       if (!text) faults.push_back({path, "environment variable " + reference.target + " is not set"});
-      else resolved[field] = std::string(text);
+      else store(text, "environment variable " + reference.target);
     } else if (reference.kind == SecretReference::Kind::file) {
       std::string reason;
       auto text = detail::read_text_file(reference.target, reason);
@@ -66,7 +74,7 @@ Result<nlohmann::json> resolve_secrets(const nlohmann::json& provider_schema, co
       // Files written by editors and `echo` end with a newline that is not part of the secret.
       if (text->ends_with("\r\n")) text->resize(text->size() - 2);
       else if (text->ends_with('\n')) text->pop_back();
-      resolved[field] = std::move(*text);
+      store(std::move(*text), "secret file " + reference.target);
     }
   });
   if (faults.empty()) return resolved;

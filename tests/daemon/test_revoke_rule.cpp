@@ -162,6 +162,23 @@ TEST_CASE("a deleted granting handler: revoke_failing until an admin re-points o
   CHECK_THAT(revoked.out, Catch::Contains("was deleted"));
   CHECK(fs::exists(b_dir + "/grants/" + first + ".json"));
 
+  // A new handler created under the old id (here on another state directory) never held the access: it is
+  // never asked, so its "already revoked" cannot close the grant.
+  fs::create_directories(d.dir.path() + "/new-b-state");
+  const auto new_b = d.dir.write("new-b.yaml", "state_dir: " + d.dir.path() + "/new-b-state\ntoken: env:DEMO_TOKEN\n");
+  REQUIRE(d.admin({"handler", "create", "h-b", "--provider", "gatehouse/demo@1.0.0", "--config", new_b}).exit_code == 0);
+  REQUIRE(d.admin({"handler", "check", "h-b"}).exit_code == 0);
+  REQUIRE(d.admin({"grant", "revoke", first}).exit_code == 0);  // asked again: tried at once
+  REQUIRE(eventually([&] {
+    return grant_of(d, first)["last_error"].get<std::string>().find("another one, which never held it") !=
+           std::string::npos;
+  }));
+  json g = grant_of(d, first);
+  CHECK(g["status"] == "revoking");
+  CHECK(g["revoke_failing"] == true);
+  for (const auto& h : g["history"]) CHECK_THAT(h["reason"].get<std::string>(), !Catch::Contains("revoked by handler"));
+  CHECK(fs::exists(b_dir + "/grants/" + first + ".json"));
+
   // Only admins force-close, and only with a reason.
   auto by_requester = d.cli({"grant", "revoke", first, "--force", "--reason", "x"}, d.requester_token);
   CHECK(by_requester.exit_code != 0);
@@ -178,7 +195,7 @@ TEST_CASE("a deleted granting handler: revoke_failing until an admin re-points o
   INFO(forced.out << forced.err);
   CHECK(forced.exit_code == 0);
   CHECK_THAT(forced.out, Catch::Contains("access_may_persist at handler 'h-b'"));
-  json g = grant_of(d, first);
+  g = grant_of(d, first);
   CHECK(g["status"] == "revoked");
   CHECK(g["access_may_persist"] == true);
   auto audit = json_output(d.cli({"audit", "list", "--object", "grant/" + first, "-o", "json"}, d.auditor_token));
@@ -187,6 +204,11 @@ TEST_CASE("a deleted granting handler: revoke_failing until an admin re-points o
     audited = audited || (e["action"] == "grant.revoke" && e["details"].value("force", false) &&
                           e["details"].value("access_may_persist", false));
   CHECK(audited);
+
+  // Attempting it again is an admin's decision too, even for the grant's own requester.
+  auto requester_again = d.cli({"grant", "revoke", first}, d.requester_token);
+  CHECK(requester_again.exit_code != 0);
+  CHECK_THAT(requester_again.err, Catch::Contains("only admins may attempt its revoke again"));
 
   // A revoke of a force-closed grant is attempted again, here at h-c (same backend): the access is removed.
   auto repointed = d.admin({"grant", "revoke", first, "--handler", "h-c", "--reason", "h-c took over", "--wait"});

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 
@@ -97,6 +98,25 @@ TEST_CASE("an unset variable is a fault naming the variable and the field", "[se
   CHECK(error.diagnostics[0].path == "/token");
   CHECK(error.diagnostics[0].reason == "environment variable " + name + " is not set");
   CHECK_THAT(error.describe(), !Catch::Contains("literal-pw-123"));
+}
+
+TEST_CASE("a secret JSON cannot hold is a fault naming its source, never its value", "[secrets]") {
+  TempDir dir;
+  const auto latin1 = dir.write("latin1", "p\xe4ss-Qx7w0rd\n");  // ISO-8859-1, not UTF-8
+  const std::string name = unique_variable("NUL_FREE_BUT_LATIN1");
+  ::setenv(name.c_str(), "caf\xe9-Zk9val", 1);
+  auto resolved =
+      resolve_secrets(provider_schema(), {{"token", "file:" + latin1.string()}, {"password", "env:" + name}});
+  ::unsetenv(name.c_str());
+  REQUIRE_FALSE(resolved.ok());
+  const auto& error = resolved.error();
+  CHECK(error.code == "secret_unresolved");
+  std::map<std::string, std::string> reasons;
+  for (const auto& d : error.diagnostics) reasons[d.path] = d.reason;
+  CHECK(reasons == std::map<std::string, std::string>{
+                       {"/token", "secret file " + latin1.string() + " is not valid UTF-8"},
+                       {"/password", "environment variable " + name + " is not valid UTF-8"}});
+  CHECK_THAT(error.describe(), !Catch::Contains("Qx7w0rd") && !Catch::Contains("Zk9val"));
 }
 
 TEST_CASE("file: references read the file without its trailing newline", "[secrets]") {
