@@ -185,8 +185,11 @@ TEST_CASE("the handler that ends up holding the access with the same key keeps i
   CHECK(get(engine, g->id).status == GrantStatus::pending);  // h1 lost, h2 unavailable
   CHECK(open_compensations(world) == "h1 " + g->id + " Thing");
 
-  // h1 is back and answers: the retried Grant (same key) lands there, whatever the compensation did first.
+  // h1 is back and answers (its runner serves Grants and Revokes again): the retried Grant (same key) lands
+  // there, whatever the compensation did first. (Revokes are attempted whatever the health: had they kept
+  // failing with transport_failed, each failure would mark h1 unhealthy again and no Grant could reach it.)
   h1->lose = false;
+  h1->refuse_revokes = false;
   world.plane().set_healthy("h1", true);
   REQUIRE(wait_until(
       [&] {
