@@ -28,10 +28,11 @@ std::string about(const std::string& handler) {
 void GrantEngine::Impl::owe_revoke(pqxx::work& txn, const GrantRecord& g, const std::string& key,
                                    const OwedRevoke& owed) const {
   sql::exec(txn,
-            "INSERT INTO grant_compensations (access_key, handler_id, kind, idempotency_key, grant_id, reason) "
-            "VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6) "
+            "INSERT INTO grant_compensations (access_key, handler_id, kind, idempotency_key, grant_id, reason, "
+            "handler_incarnation) VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6, NULLIF($7, '')) "
             "ON CONFLICT (handler_id, idempotency_key) WHERE done_at IS NULL DO NOTHING",
-            g.access_key, owed.handler, owed.kind, key, g.id, owed.reason);
+            g.access_key, owed.handler, owed.kind, key, g.id, owed.reason,
+            view.handler_identity(owed.handler).value_or(HandlerIdentity{}).incarnation);
 }
 
 std::set<std::string> GrantEngine::Impl::revokes_in_flight(pqxx::work& txn, const std::string& access_key,
@@ -53,13 +54,13 @@ Result<std::vector<ClaimedCompensation>> GrantEngine::Impl::claim_compensations(
       "UPDATE grant_compensations c SET lease_owner = $2, lease_until = " +
       sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
       " FROM due WHERE c.id = due.id RETURNING c.id, c.access_key, c.handler_id, c.kind, c.idempotency_key::text, "
-      "c.grant_id::text, c.attempts, coalesce(c.last_error, '')";
+      "c.grant_id::text, c.attempts, coalesce(c.last_error, ''), coalesce(c.handler_incarnation, '')";
   return db.with_transaction([&](pqxx::work& txn) {
     const auto rows = sql::exec(txn, statement, static_cast<long long>(limit), token, ms(opt.lease));
     std::vector<ClaimedCompensation> out;
     for (const auto& r : rows)
       out.push_back(ClaimedCompensation{r[0].as<long long>(), text(r[1]), text(r[2]), text(r[3]), text(r[4]),
-                                        text(r[5]), r[6].as<int>(), text(r[7])});
+                                        text(r[5]), r[6].as<int>(), text(r[7]), text(r[8])});
     return out;
   });
 }
@@ -119,6 +120,13 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
     if (!view.handler_exists(c.handler)) {
       finish(txn, "abandoned",
              "abandoned: the handler was deleted (any access it left at the provider must be removed there)");
+      return false;
+    }
+    if (const auto now = view.handler_identity(c.handler);
+        now && !c.incarnation.empty() && !now->incarnation.empty() && now->incarnation != c.incarnation) {
+      finish(txn, "abandoned",
+             "abandoned: the handler was deleted and created again since, and the one of that id now never "
+             "received that Grant (any access the old one left at the provider must be removed there)");
       return false;
     }
     if (is_abandoned(c.handler, c.key)) {

@@ -107,6 +107,7 @@ struct ClaimedCompensation {
   std::string grant_id;
   int attempts = 0;
   std::string last_error;
+  std::string incarnation;  // of the handler when the Revoke was owed; empty: not recorded
 };
 
 // A claimed row; pending and active ones claimed by the worker loop come with their decision already made.

@@ -43,6 +43,8 @@ class LosingClient final : public gatehouse::host::ProviderClient {
     return reply;
   }
 
+  std::shared_ptr<gatehouse::host::ProviderClient> inner() const { return inner_; }
+
   std::vector<std::string> revokes() const {
     std::lock_guard lock(mutex_);
     return revokes_;
@@ -226,4 +228,31 @@ TEST_CASE("a compensating Revoke for a deleted handler is abandoned with a note"
   CHECK(scalar(world.db(), "SELECT outcome FROM grant_compensations") == "abandoned");
   CHECK(has_note(engine, g->id,
                  "compensating Revoke on handler 'h1' after an unknown Grant outcome: abandoned: the handler was deleted"));
+}
+
+TEST_CASE("a compensating Revoke is never sent to a handler created again under the same id",
+          "[grants][compensation]") {
+  World world("grants_compensation_recreated");
+  auto h1 = losing_world(world);
+  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+  const auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  REQUIRE(engine.run_once().ok());
+  REQUIRE(open_compensations(world) == "h1 " + g->id + " Thing");
+
+  // h1 is deleted and a new h1 (another backend: a plain client that answers every Revoke) takes its id.
+  world.plane().remove_handler("h1");
+  auto stranger = std::make_shared<LosingClient>(h1->inner());
+  stranger->lose = false;
+  stranger->refuse_revokes = false;
+  world.plane().set_handler("h1", stranger, true);
+  REQUIRE(wait_until(
+      [&] {
+        REQUIRE(engine.run_once().ok());
+        return open_compensations(world).empty();
+      },
+      30s));  // a deadline for a stuck test on a loaded machine, not a bound on the engine
+  CHECK(stranger->revokes().empty());  // never asked: its "already revoked" would prove nothing
+  CHECK(scalar(world.db(), "SELECT outcome FROM grant_compensations") == "abandoned");
+  CHECK(has_note(engine, g->id, "abandoned: the handler was deleted and created again since"));
 }

@@ -16,3 +16,8 @@ COMMENT ON COLUMN accesses.handler_incarnation IS
 ALTER TABLE grants ADD COLUMN leftover_incarnation text;
 COMMENT ON COLUMN grants.leftover_incarnation IS
   'For access_may_persist: accesses.handler_incarnation at force-close time, for a later revoke.';
+
+ALTER TABLE grant_compensations ADD COLUMN handler_incarnation text;
+COMMENT ON COLUMN grant_compensations.handler_incarnation IS
+  'handlers.incarnation of handler_id when the Revoke was owed: a handler created again under that id never '
+  'received the Grant, so the row is abandoned (with its note) rather than sent there.';
