@@ -17,12 +17,18 @@
 
 namespace gatehouse::host {
 
-// The length of the well-formed UTF-8 sequence at text[pos] (1–4), or 0 when it is ill-formed (a stray
-// continuation byte, a truncated sequence, an overlong form, a surrogate or a code point past U+10FFFF).
-inline std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+// The character at text[pos]: its code point and the length of its well-formed UTF-8 sequence (1–4), or length
+// 0 when the sequence is ill-formed (a stray continuation byte, a truncated sequence, an overlong form, a
+// surrogate or a code point past U+10FFFF).
+struct Utf8Char {
+  std::size_t length = 0;
+  std::uint32_t code = 0;
+};
+
+inline Utf8Char utf8_char_at(std::string_view text, std::size_t pos) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(pos);
-  if (lead < 0x80) return 1;
+  if (lead < 0x80) return {1, lead};
   std::size_t length = 0;
   std::uint32_t code = 0;
   if (lead >= 0xC2 && lead <= 0xDF) {
@@ -35,16 +41,21 @@ inline std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) 
     length = 4;
     code = lead & 0x07;
   } else {
-    return 0;  // 0x80–0xC1 (continuation or overlong lead) and 0xF5–0xFF never start a character
+    return {};  // 0x80–0xC1 (continuation or overlong lead) and 0xF5–0xFF never start a character
   }
-  if (pos + length > text.size()) return 0;
+  if (pos + length > text.size()) return {};
   for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) return 0;
+    if ((byte(pos + i) & 0xC0) != 0x80) return {};
     code = (code << 6) | (byte(pos + i) & 0x3F);
   }
-  if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF))) return 0;
-  if (code >= 0xD800 && code <= 0xDFFF) return 0;
-  return length;
+  if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF))) return {};
+  if (code >= 0xD800 && code <= 0xDFFF) return {};
+  return {length, code};
+}
+
+// The length of the well-formed UTF-8 sequence at text[pos] (1–4), or 0 when it is ill-formed.
+inline std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+  return utf8_char_at(text, pos).length;
 }
 
 inline bool is_valid_utf8(std::string_view text) {
@@ -72,15 +83,11 @@ inline std::optional<std::string> text_fault(std::string_view text) {
 // serve to disguise one in a listing or a log ("alice" + U+202E …). Assumes text_fault(text) passed.
 inline std::optional<std::string> name_fault(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) return std::string("contains a control character");
-    const std::size_t n = std::max<std::size_t>(utf8_sequence_length(text, i), 1);
-    std::uint32_t code = c;
-    if (n == 2) code = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
-    if (n == 3)
-      code = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
-             (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
-    if (code >= 0x80 && code <= 0x9F) return std::string("contains a control character");
+    const auto [length, decoded] = utf8_char_at(text, i);
+    // An ill-formed byte (text_fault refuses it first) is judged as itself and stepped over.
+    const std::uint32_t code = length ? decoded : static_cast<unsigned char>(text[i]);
+    if (code < 0x20 || code == 0x7F || (code >= 0x80 && code <= 0x9F))
+      return std::string("contains a control character");
     const bool invisible = code == 0x061C || (code >= 0x200B && code <= 0x200F) ||
                            (code >= 0x202A && code <= 0x202E) || (code >= 0x2060 && code <= 0x2064) ||
                            (code >= 0x2066 && code <= 0x2069) || code == 0xFEFF;
@@ -90,7 +97,7 @@ inline std::optional<std::string> name_fault(std::string_view text) {
       for (int shift = 12; shift >= 0; shift -= 4) u += kHex[(code >> shift) & 15];
       return "contains the invisible formatting character " + u + ", which would disguise the name";
     }
-    i += n;
+    i += std::max<std::size_t>(length, 1);
   }
   return std::nullopt;
 }

@@ -122,8 +122,7 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
              "abandoned: the handler was deleted (any access it left at the provider must be removed there)");
       return false;
     }
-    if (const auto now = view.handler_identity(c.handler);
-        now && !c.incarnation.empty() && !now->incarnation.empty() && now->incarnation != c.incarnation) {
+    if (const auto now = view.handler_identity(c.handler); now && now->is_other_creation_than(c.incarnation)) {
       finish(txn, "abandoned",
              "abandoned: the handler was deleted and created again since, and the one of that id now never "
              "received that Grant (any access the old one left at the provider must be removed there)");

@@ -32,6 +32,12 @@ struct HandlerIdentity {
   bool healthy = false;
   // Unique per creation of this id (a handler deleted and created again gets a new one); empty: unknown.
   std::string incarnation{};
+
+  // Whether this is another creation of the id than the one `recorded` (an incarnation written down when it
+  // granted, or when a revoke was owed): false when either is unknown, so the id alone decides then.
+  bool is_other_creation_than(std::string_view recorded) const {
+    return !recorded.empty() && !incarnation.empty() && incarnation != recorded;
+  }
 };
 
 // One route of a target group with what a routing decision saw of it: whether it could be a candidate, and if

@@ -35,6 +35,12 @@ std::string grant_columns(const std::string& alias = "");
 GrantRecord read_grant(const pqxx::row& row);
 // "now() + <ms> milliseconds" with the value inlined as a parameter placeholder $n.
 std::string after_ms(int placeholder);
+
+// An access nobody holds any more ($1: access_key): every column of the last holder cleared.
+inline constexpr const char* kClearAccessSql =
+    "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
+    "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
+    "handler_backend = NULL, handler_incarnation = NULL, updated_at = now() WHERE access_key = $1";
 }  // namespace sql
 
 // The grant row as a decision transaction locked it (SELECT … FOR UPDATE).
@@ -201,6 +207,9 @@ struct GrantEngine::Impl {
   // Whether the handler the access names is still the one that granted it: it exists, and it is the same
   // creation of that id running the same provider (a handler deleted and created again never held it).
   bool granting_handler_present(const LockedAccess& access) const;
+  // Renews this claim's grant lease and its hold on the access (op_until) for another lease before a Revoke
+  // call; false when the grant is no longer this claim's (taken over, force-closed): call nothing then.
+  Result<bool> renew_revoke_claim(const GrantRecord& g, const std::string& token);
   // A note (status → status) with what the provider said, when it said anything.
   void add_provider_note(pqxx::work& txn, const std::string& id, GrantStatus status, const std::string& handler,
                          const std::string& message) const;

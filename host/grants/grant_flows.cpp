@@ -110,11 +110,6 @@ constexpr const char* kActivateSql =
     "INSERT INTO grant_history (grant_id, from_status, to_status, reason, handler_id, engine) "
     "SELECT id, 'pending', 'active', $5, NULLIF($2, ''), $6 FROM u";
 
-constexpr const char* kClearAccessSql =
-    "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
-    "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
-    "handler_backend = NULL, handler_incarnation = NULL, updated_at = now() WHERE access_key = $1";
-
 }  // namespace
 
 pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, const std::string& route_kind,
@@ -229,8 +224,7 @@ bool GrantEngine::Impl::granting_handler_present(const LockedAccess& access) con
   if (access.handler_id.empty() || !view.handler_exists(access.handler_id)) return false;
   const auto now = view.handler_identity(access.handler_id);
   if (!now) return access.handler_incarnation.empty();  // identities unknown to this view: the id decides
-  if (!access.handler_incarnation.empty() && !now->incarnation.empty() && now->incarnation != access.handler_incarnation)
-    return false;
+  if (now->is_other_creation_than(access.handler_incarnation)) return false;
   return access.handler_provider.empty() || now->provider.empty() || now->provider == access.handler_provider;
 }
 
@@ -321,7 +315,7 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
     if (owed) owe_revoke(txn, g, key, *owed);
     if (clean) {
       const auto r = sql::exec(
-          txn, std::string(kClearAccessSql) + " AND status = 'granting' AND op_owner = $2 AND handler_id = $3",
+          txn, std::string(sql::kClearAccessSql) + " AND status = 'granting' AND op_owner = $2 AND handler_id = $3",
           g.access_key, token, handler);
       if (r.affected_rows() > 0) wake_waiting(txn, g.access_key, "");
     } else {
@@ -670,7 +664,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
                     ", updated_at = now() WHERE access_key = $1",
                 g.access_key, doubt_handler, doubt_kind, ms(opt.lease));
     } else if (held) {
-      sql::exec(txn, kClearAccessSql, g.access_key);
+      sql::exec(txn, sql::kClearAccessSql, g.access_key);
       wake_waiting(txn, g.access_key, g.id);
     }
     if (refusal) {
@@ -811,18 +805,9 @@ void GrantEngine::Impl::begin_ending(pqxx::work& txn, const GrantRecord& g, cons
 void GrantEngine::Impl::run_ending(const GrantRecord& g, const std::string& token, Ending& e) {
   if (e.transition) notify(*e.transition);
   if (!e.revoke_access) return;
+  // Decided in a batch and waited behind the others' calls: renew the claim before calling.
   if (std::chrono::steady_clock::now() - e.decided_at > opt.lease / 3) {
-    // Decided in a batch and waited behind the others' calls: renew the claim before calling.
-    auto renewed = db.with_transaction([&](pqxx::work& txn) {
-      const auto r =
-          sql::exec(txn,
-                    "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
-                        " WHERE id = $1::uuid AND lease_owner = $2",
-                    g.id, token, ms(opt.lease));
-      sql::exec(txn, "UPDATE accesses SET op_until = " + sql::after_ms(3) + " WHERE access_key = $1 AND op_owner = $2",
-                g.access_key, token, ms(opt.lease));
-      return r.affected_rows() == 1;
-    });
+    auto renewed = renew_revoke_claim(g, token);
     if (!renewed.ok()) {
       log_error("renewing the claim on grant " + g.id, renewed.error());
       release(g, token, false);
@@ -831,6 +816,19 @@ void GrantEngine::Impl::run_ending(const GrantRecord& g, const std::string& toke
     if (!*renewed) return;  // lost the claim
   }
   do_revoke(g, token, *e.revoke_access);
+}
+
+Result<bool> GrantEngine::Impl::renew_revoke_claim(const GrantRecord& g, const std::string& token) {
+  return db.with_transaction([&](pqxx::work& txn) {
+    const auto r =
+        sql::exec(txn,
+                  "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
+                      " WHERE id = $1::uuid AND lease_owner = $2",
+                  g.id, token, ms(opt.lease));
+    sql::exec(txn, "UPDATE accesses SET op_until = " + sql::after_ms(3) + " WHERE access_key = $1 AND op_owner = $2",
+              g.access_key, token, ms(opt.lease));
+    return r.affected_rows() == 1;
+  });
 }
 
 void GrantEngine::Impl::continue_revoking(const GrantRecord& g, const std::string& token) {
@@ -916,22 +914,13 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     // call when a third of the lease has gone, so no other worker (nor a force-close) takes the grant while a
     // Revoke is still running; a lost claim stops here.
     if (std::chrono::steady_clock::now() - claimed > opt.lease / 3) {
-      auto renewed = db.with_transaction([&](pqxx::work& txn) {
-        const auto a = sql::exec(txn,
-                                 "UPDATE accesses SET op_until = " + sql::after_ms(3) +
-                                     ", updated_at = now() WHERE access_key = $1 AND status = 'revoking' AND "
-                                     "op_owner = $2",
-                                 g.access_key, token, ms(opt.lease));
-        sql::exec(txn,
-                  "UPDATE grants SET lease_until = " + sql::after_ms(3) + ", next_attempt_at = " + sql::after_ms(3) +
-                      " WHERE id = $1::uuid AND lease_owner = $2",
-                  g.id, token, ms(opt.lease));
-        return a.affected_rows() == 1;
-      });
-      if (!renewed.ok() || !*renewed) {
-        if (!renewed.ok()) log_error("renewing the revoke claim of grant " + g.id, renewed.error());
-        return;  // the lease runs out (or ran out) and the revoke is due again
+      auto renewed = renew_revoke_claim(g, token);
+      if (!renewed.ok()) {
+        log_error("renewing the claim on grant " + g.id, renewed.error());
+        release(g, token, false);
+        return;
       }
+      if (!*renewed) return;  // lost the claim
       claimed = std::chrono::steady_clock::now();
     }
     if (is_abandoned(h, key)) {
@@ -998,7 +987,7 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     if (failure.empty()) {
       const auto a = lock_access(txn, g.access_key);
       if (!a || a->status != "revoking" || a->op_owner != token) return;
-      sql::exec(txn, kClearAccessSql, g.access_key);
+      sql::exec(txn, sql::kClearAccessSql, g.access_key);
       const GrantStatus to = final_status(*locked);
       std::string reason = "revoked by handler '" + handler + "'";
       reason += pinned ? " (the granting handler)"

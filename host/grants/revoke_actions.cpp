@@ -183,11 +183,7 @@ Result<void> GrantEngine::Impl::force_close(pqxx::work& txn, const std::string& 
             access ? access->handler_incarnation : std::string());
   if (access && access->status == "revoking") {
     // Nobody tracks that access any more: a new grant of the same target starts a fresh one.
-    sql::exec(txn,
-              "UPDATE accesses SET status = 'none', handler_id = NULL, kind = NULL, provider_grant_id = NULL, "
-              "provider_state = NULL, op_owner = NULL, op_until = NULL, op_grant_id = NULL, handler_provider = NULL, "
-              "handler_backend = NULL, handler_incarnation = NULL, updated_at = now() WHERE access_key = $1",
-              g->access_key);
+    sql::exec(txn, sql::kClearAccessSql, g->access_key);
     wake_waiting(txn, g->access_key, id);
   }
   const std::string why = "force-closed by " + actor + ": " + reason +
@@ -253,14 +249,12 @@ Result<void> GrantEngine::Impl::reattempt(pqxx::work& txn, const std::string& id
                       "the same access is " + access.status + " again for grant " +
                           (access.op_grant_id.empty() ? std::string("another grant") : access.op_grant_id) +
                           " (handler '" + access.handler_id + "'); revoke that grant instead");
-  std::string target = g->handler_id;
+  const std::string target = handler.empty() ? g->handler_id : handler;
   std::string incarnation = g->leftover_incarnation;  // the handler that granted, as it was
-  const auto holder_now = view.handler_identity(g->handler_id);
   // The id that granted may now name another handler (deleted and created again): it counts as any other.
-  const bool replaced = holder_now && !g->leftover_incarnation.empty() && !holder_now->incarnation.empty() &&
-                        holder_now->incarnation != g->leftover_incarnation;
-  if ((!handler.empty() && handler != g->handler_id) || (replaced && (handler.empty() || handler == g->handler_id))) {
-    target = handler.empty() ? g->handler_id : handler;
+  const auto holder_now = view.handler_identity(g->handler_id);
+  const bool replaced = holder_now && holder_now->is_other_creation_than(g->leftover_incarnation);
+  if (target != g->handler_id || replaced) {
     if (auto ok = check_same_backend(view, target, g->handler_id, g->leftover_provider, g->leftover_backend); !ok)
       return ok.take_error();
     const auto identity = view.handler_identity(target);

@@ -84,16 +84,35 @@ bool has_note(GrantEngine& engine, const std::string& id, const std::string& tex
   return false;
 }
 
-grants::GrantRecord get(GrantEngine& engine, const std::string& id) {
-  auto g = engine.get(id);
-  REQUIRE(g.ok());
-  return *g;
-}
-
 std::string open_compensations(World& world) {
   return scalar(world.db(),
                 "SELECT string_agg(handler_id || ' ' || idempotency_key || ' ' || kind, ', ') "
                 "FROM grant_compensations WHERE done_at IS NULL");
+}
+
+// A grant whose Grant at h1 had an unknown outcome (losing_world): it failed over, and h1 is owed a
+// compensating Revoke. Returns its id.
+std::string grant_owing_h1_a_revoke(World& world, GrantEngine& engine) {
+  const auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  REQUIRE(engine.run_once().ok());
+  REQUIRE(open_compensations(world) == "h1 " + g->id + " Thing");
+  return g->id;
+}
+
+void run_until_no_compensation_is_open(World& world, GrantEngine& engine) {
+  REQUIRE(wait_until(
+      [&] {
+        REQUIRE(engine.run_once().ok());
+        return open_compensations(world).empty();
+      },
+      30s));  // a deadline for a stuck test on a loaded machine, not a bound on the engine
+}
+
+grants::GrantRecord get(GrantEngine& engine, const std::string& id) {
+  auto g = engine.get(id);
+  REQUIRE(g.ok());
+  return *g;
 }
 
 }  // namespace
@@ -212,21 +231,13 @@ TEST_CASE("a compensating Revoke for a deleted handler is abandoned with a note"
   World world("grants_compensation_gone");
   auto h1 = losing_world(world);
   GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
-  const auto g = engine.request(world.spec("alice@example.com", 600s));
-  REQUIRE(g.ok());
-  REQUIRE(engine.run_once().ok());
-  REQUIRE(open_compensations(world) == "h1 " + g->id + " Thing");
+  const std::string id = grant_owing_h1_a_revoke(world, engine);
 
   world.plane().remove_handler("h1");
-  REQUIRE(wait_until(
-      [&] {
-        REQUIRE(engine.run_once().ok());
-        return open_compensations(world).empty();
-      },
-      30s));  // a deadline for a stuck test on a loaded machine, not a bound on the engine
+  run_until_no_compensation_is_open(world, engine);
   CHECK(h1->revokes().empty());
   CHECK(scalar(world.db(), "SELECT outcome FROM grant_compensations") == "abandoned");
-  CHECK(has_note(engine, g->id,
+  CHECK(has_note(engine, id,
                  "compensating Revoke on handler 'h1' after an unknown Grant outcome: abandoned: the handler was deleted"));
 }
 
@@ -235,10 +246,7 @@ TEST_CASE("a compensating Revoke is never sent to a handler created again under 
   World world("grants_compensation_recreated");
   auto h1 = losing_world(world);
   GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
-  const auto g = engine.request(world.spec("alice@example.com", 600s));
-  REQUIRE(g.ok());
-  REQUIRE(engine.run_once().ok());
-  REQUIRE(open_compensations(world) == "h1 " + g->id + " Thing");
+  const std::string id = grant_owing_h1_a_revoke(world, engine);
 
   // h1 is deleted and a new h1 (another backend: a plain client that answers every Revoke) takes its id.
   world.plane().remove_handler("h1");
@@ -246,13 +254,8 @@ TEST_CASE("a compensating Revoke is never sent to a handler created again under 
   stranger->lose = false;
   stranger->refuse_revokes = false;
   world.plane().set_handler("h1", stranger, true);
-  REQUIRE(wait_until(
-      [&] {
-        REQUIRE(engine.run_once().ok());
-        return open_compensations(world).empty();
-      },
-      30s));  // a deadline for a stuck test on a loaded machine, not a bound on the engine
+  run_until_no_compensation_is_open(world, engine);
   CHECK(stranger->revokes().empty());  // never asked: its "already revoked" would prove nothing
   CHECK(scalar(world.db(), "SELECT outcome FROM grant_compensations") == "abandoned");
-  CHECK(has_note(engine, g->id, "abandoned: the handler was deleted and created again since"));
+  CHECK(has_note(engine, id, "abandoned: the handler was deleted and created again since"));
 }
