@@ -154,11 +154,11 @@ struct ApiService::Impl {
     if (!r) {
       if (!allowed.empty()) {
         auto response = error_response(make_error(
-            "method_not_allowed", "method " + request.method + " is not allowed here; allowed: " + allowed));
+            ErrorCode::method_not_allowed, "method " + request.method + " is not allowed here; allowed: " + allowed));
         response.headers.emplace_back("Allow", allowed);
         return response;
       }
-      return error_response(make_error("not_found", "there is no API endpoint at this path (the API lives under /v1)"));
+      return error_response(make_error(ErrorCode::not_found, "there is no API endpoint at this path (the API lives under /v1)"));
     }
     Call call{request, std::move(*target), {}, std::move(params), {}, json::object()};
     if (r->permission) {
@@ -166,7 +166,7 @@ struct ApiService::Impl {
       const auto principal = token ? deps.tokens.verify(*token) : std::nullopt;
       if (!principal) {
         auto response = error_response(make_error(
-            "unauthenticated", request.authorization.empty()
+            ErrorCode::unauthenticated, request.authorization.empty()
                                    ? "this call needs a bearer token (Authorization: Bearer <token>)"
                                    : "the bearer token is not valid"));
         response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"gatehouse\"");
@@ -175,7 +175,7 @@ struct ApiService::Impl {
       call.principal = *principal;
       if (!auth::allows(principal->role, *r->permission)) {
         auto response = error_response(make_error(
-            "forbidden", "token '" + principal->name + "' has role " + std::string(auth::role_name(principal->role)) +
+            ErrorCode::forbidden, "token '" + principal->name + "' has role " + std::string(auth::role_name(principal->role)) +
                              ", which may not " + request.method + " " + r->label));
         if (r->audit_action) audit(*r, call, "forbidden");
         return response;
@@ -183,11 +183,10 @@ struct ApiService::Impl {
     }
     HttpResponse response = r->endpoint(deps, call);
     if (r->audit_action) {
+      // The outcome is the code error_response() put there: never re-read from the body.
       std::string outcome = "ok";
-      if (response.status >= 400) {
-        auto parsed = json::parse(response.body, nullptr, false);
-        outcome = parsed.is_object() && parsed.contains("error") ? parsed["error"].value("code", "error") : "error";
-      }
+      if (response.error) outcome = std::string(error_code_name(*response.error));
+      else if (response.status >= 400) outcome = "error";
       audit(*r, call, outcome);
     }
     return response;
@@ -205,7 +204,7 @@ HttpResponse ApiService::handle(const HttpRequest& request) {
   } catch (...) {
     spdlog::error("API {} {} failed unexpectedly", request.method, request.target);
   }
-  return error_response(make_error("internal_error", "the server failed to handle the request; see its log"));
+  return error_response(make_error(ErrorCode::internal_error, "the server failed to handle the request; see its log"));
 }
 
 std::string ApiService::route_label(const HttpRequest& request) const {
@@ -213,24 +212,6 @@ std::string ApiService::route_label(const HttpRequest& request) const {
   if (!target) return "unmatched";
   const Route* r = impl_->find(target->segments, request.method, nullptr, nullptr);
   return r ? r->label : "unmatched";
-}
-
-int http_status_for(const std::string& code) {
-  if (code == "invalid_argument" || code == "invalid_json" || code == "config_invalid" ||
-      code == "config_not_an_object" || code == "config_parse_error" || code == "secret_unresolved")
-    return 400;
-  if (code == "unauthenticated") return 401;
-  if (code == "forbidden") return 403;
-  if (code == "not_found") return 404;
-  if (code == "method_not_allowed") return 405;
-  if (code == "timeout") return 408;
-  if (code == "already_exists" || code == "failed_precondition" || code == "conflict" ||
-      code == "idempotency_conflict")
-    return 409;
-  if (code == "payload_too_large") return 413;
-  if (code == "unsupported_media_type") return 415;
-  if (code == "database_unavailable" || code == "not_ready" || code == "unavailable") return 503;
-  return 500;
 }
 
 HttpResponse json_response(int status, const json& body) {
@@ -241,9 +222,12 @@ HttpResponse json_response(int status, const json& body) {
 }
 
 HttpResponse error_response(const Error& error) {
-  if (http_status_for(error.code) >= 500 && error.code != "not_ready")
-    spdlog::warn("API error {}: {}", error.code, error.message);
-  return json_response(http_status_for(error.code), error_json(error));
+  const int status = http_status_of(error.code);
+  if (status >= 500 && error.code != ErrorCode::not_ready)
+    spdlog::warn("API error {}: {}", error.code_name(), error.message);
+  auto response = json_response(status, error_json(error));
+  response.error = error.code;
+  return response;
 }
 
 namespace detail {
@@ -251,7 +235,7 @@ namespace detail {
 Result<json> body_of(const Call& call) {
   if (!call.request.body.empty() && !call.request.content_type.empty() &&
       call.request.content_type.rfind("application/json", 0) != 0)
-    return make_error("unsupported_media_type", "the request body must be application/json");
+    return make_error(ErrorCode::unsupported_media_type, "the request body must be application/json");
   return parse_json_object(call.request.body);
 }
 

@@ -31,6 +31,8 @@
 
 namespace gatehouse::host::api {
 
+// Shared by every request: the endpoints use these objects from all the HTTP server's threads at once, so each
+// must be thread-safe (the ones named here are), `draining` included.
 struct ApiDependencies {
   store::Database& db;
   registry::Registry& registry;
@@ -43,6 +45,8 @@ struct ApiDependencies {
   inventory::SyncEngine* sync = nullptr;   // for POST /v1/sync-runs; null: 503
 };
 
+// Thread-safe: handle() and route_label() may be called from any number of threads at once (the HTTP server's).
+// The route table is fixed at construction; all other state lives in the dependencies.
 class ApiService {
  public:
   explicit ApiService(ApiDependencies deps);
@@ -71,8 +75,8 @@ struct RouteDescription {
 // Every route ApiService::handle answers, in the router's own order. Pure; callable from any thread.
 std::vector<RouteDescription> route_table();
 
-// The HTTP status for an Error code (invalid_argument → 400, not_found → 404, …).
-int http_status_for(const std::string& code);
+// The one place an Error becomes an HTTP answer: the status from the code table (error_codes.txt), the body
+// {"error": {code, message, details}}, and the code kept on the response for the audit outcome.
 HttpResponse error_response(const Error& error);
 HttpResponse json_response(int status, const nlohmann::json& body);
 

@@ -232,7 +232,7 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
   }
 
   if (!faults.empty())
-    return make_error("invalid_argument",
+    return make_error(ErrorCode::invalid_argument,
                       "the declarative config cannot be applied (" + std::to_string(faults.size()) +
                           (faults.size() == 1 ? " fault" : " faults") + "); nothing was changed",
                       std::move(faults));

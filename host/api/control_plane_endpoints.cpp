@@ -28,7 +28,7 @@ json handler_with_routes(ApiDependencies& deps, const registry::HandlerInfo& h) 
 }
 
 Error not_found(const std::string& what, const std::string& id) {
-  return make_error("not_found", "no " + what + " '" + id + "'");
+  return make_error(ErrorCode::not_found, "no " + what + " '" + id + "'");
 }
 
 std::optional<registry::Isolation> isolation_of(const std::string& text) {
@@ -105,7 +105,7 @@ HttpResponse update_handler(ApiDependencies& deps, Call& call) {
   auto parsed = parse_handler_update(*body);
   if (!parsed) return error_response(parsed.error());
   if (parsed->id && *parsed->id != call.params[0])
-    return error_response(make_error("invalid_argument",
+    return error_response(make_error(ErrorCode::invalid_argument,
                                      "the body names handler '" + *parsed->id + "' but the path names '" +
                                          call.params[0] + "'; a handler's id cannot change",
                                      {{"/id", "must be the id in the path"}}));
@@ -132,7 +132,7 @@ HttpResponse delete_handler(ApiDependencies& deps, Call& call) {
 HttpResponse check_handler(ApiDependencies& deps, Call& call) {
   call.audit_object = "handler/" + call.params[0];
   if (!deps.registry.handler(call.params[0])) return error_response(not_found("handler", call.params[0]));
-  if (!deps.health) return error_response(make_error("unavailable", "health checks are not running"));
+  if (!deps.health) return error_response(make_error(ErrorCode::unavailable, "health checks are not running"));
   auto outcome = deps.health->check_now(call.params[0]);
   if (!outcome) return error_response(outcome.error());
   auto h = deps.registry.handler(call.params[0]);

@@ -25,9 +25,9 @@ bool owns(const Call& call, const grants::GrantRecord& g) {
 // The grant if it exists and the caller may see it; 404 otherwise (the engine answers not_found for ids that
 // cannot be grant ids, too).
 Result<grants::GrantRecord> visible_grant(ApiDependencies& deps, const Call& call, const std::string& id) {
-  const Error missing = make_error("not_found", "no grant '" + id + "'");
+  const Error missing = make_error(ErrorCode::not_found, "no grant '" + id + "'");
   auto grant = deps.engine.get(id);
-  if (!grant) return grant.error().code == "not_found" ? missing : grant.take_error();
+  if (!grant) return grant.error().code == ErrorCode::not_found ? missing : grant.take_error();
   if (!sees_all(call) && !owns(call, *grant)) return missing;
   return grant;
 }
@@ -84,7 +84,7 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
     (void)value;
     if (name != "status" && name != "subject" && name != "target_group" && name != "limit" && name != "page_size" &&
         name != "page_token")
-      return error_response(make_error("invalid_argument",
+      return error_response(make_error(ErrorCode::invalid_argument,
                                        "unknown query parameter '" + name +
                                            "' (filters: status, subject, target_group; paging: page_size, page_token)"));
   }
@@ -95,7 +95,7 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
     else
       filter.status = grants::parse_grant_status(s->second);
     if (!filter.status && !filter.revoke_failing_only)
-      return error_response(make_error("invalid_argument", "query parameter 'status' must be one of pending, active, "
+      return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'status' must be one of pending, active, "
                                                            "revoking, revoked, expired, failed, revoke-failing"));
   }
   if (auto s = q.find("subject"); s != q.end()) filter.subject = s->second;
@@ -104,7 +104,7 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
   if (!size) return error_response(size.error());
   if (!sees_all(call)) {
     if (filter.subject && *filter.subject != call.principal.subject)
-      return error_response(make_error("forbidden", "token '" + call.principal.name +
+      return error_response(make_error(ErrorCode::forbidden, "token '" + call.principal.name +
                                                         "' may only list grants of its own subject"));
     filter.subject = call.principal.subject;
   }
@@ -120,7 +120,7 @@ HttpResponse list_grants(ApiDependencies& deps, Call& call) {
   if (!position->empty()) {
     filter.after = parse_grant_position(*position);
     if (!filter.after)
-      return error_response(make_error("invalid_argument", "query parameter 'page_token' is damaged: pass the "
+      return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'page_token' is damaged: pass the "
                                                            "next_page_token of the previous page unchanged"));
   }
   filter.limit = *size + 1;  // one more than the page: is there a next page?
@@ -161,7 +161,7 @@ HttpResponse request_grant(ApiDependencies& deps, Call& call) {
   call.audit_details = {{"subject", subject}, {"target_group", parsed->target_group}};
   if (!key.empty()) call.audit_details["idempotency_key"] = key;
   if (call.principal.role != auth::Role::admin && subject != call.principal.subject)
-    return error_response(make_error("forbidden", "token '" + call.principal.name +
+    return error_response(make_error(ErrorCode::forbidden, "token '" + call.principal.name +
                                                       "' may only request access for its own subject '" +
                                                       call.principal.subject + "'"));
   grants::GrantRequestSpec spec;
@@ -226,17 +226,17 @@ HttpResponse revoke_grant(ApiDependencies& deps, Call& call) {
   auto grant = visible_grant(deps, call, call.params[0]);
   if (!grant) return error_response(grant.error());
   if (!auth::allows(call.principal.role, auth::Permission::revoke_any_grant) && !owns(call, *grant))
-    return error_response(make_error("not_found", "no grant '" + call.params[0] + "'"));
+    return error_response(make_error(ErrorCode::not_found, "no grant '" + call.params[0] + "'"));
   // Force-closing and re-pointing decide whether access may be left behind: admins only.
   if ((parsed->force || !parsed->handler.empty()) && call.principal.role != auth::Role::admin)
-    return error_response(make_error("forbidden", "token '" + call.principal.name + "' has role " +
+    return error_response(make_error(ErrorCode::forbidden, "token '" + call.principal.name + "' has role " +
                                                       std::string(auth::role_name(call.principal.role)) +
                                                       ": only admins may " +
                                                       (parsed->force ? "force-close" : "re-point") + " a revoke"));
   // A force-closed grant (access_may_persist) was closed by an admin who decided the access may stay behind;
   // attempting its revoke again moves the access back to revoking, so that is the admins' decision too.
   if (grant->access_may_persist && grants::is_final(grant->status) && call.principal.role != auth::Role::admin)
-    return error_response(make_error("forbidden", "grant " + grant->id +
+    return error_response(make_error(ErrorCode::forbidden, "grant " + grant->id +
                                                       " was force-closed by an admin (access_may_persist): only "
                                                       "admins may attempt its revoke again"));
   // The engine records "revoked by <actor>[: <reason>]": the reason is passed as given, never defaulted here

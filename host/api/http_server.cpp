@@ -20,9 +20,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string error_body(const char* code, const std::string& message) {
+std::string error_body(ErrorCode code, const std::string& message) {
   // Hand-written JSON: the transport does not depend on the API's JSON library, and these texts are fixed.
-  return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message + "\",\"details\":[]}}\n";
+  return std::string("{\"error\":{\"code\":\"") + std::string(error_code_name(code)) + "\",\"message\":\"" + message +
+         "\",\"details\":[]}}\n";
 }
 
 }  // namespace
@@ -93,16 +94,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_error(beast::error_code ec, bool partial) {
     timer_.cancel();
     if (timed_out_ && ec == asio::error::operation_aborted) {
-      if (partial || started_reading_) return fail(408, "timeout", "the request was not received in time");
+      if (partial || started_reading_) return fail(ErrorCode::timeout, "the request was not received in time");
       return close();  // an idle keep-alive connection: just close it
     }
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
       return close();
     if (ec == http::error::body_limit)
-      return fail(413, "payload_too_large",
+      return fail(ErrorCode::payload_too_large,
                   "the request body is larger than " + std::to_string(server_.options.max_body_bytes) + " bytes");
-    if (ec == http::error::header_limit) return fail(431, "headers_too_large", "the request headers are too large");
-    return fail(400, "bad_request", "the request is not valid HTTP/1.1");
+    if (ec == http::error::header_limit) return fail(ErrorCode::headers_too_large, "the request headers are too large");
+    return fail(ErrorCode::bad_request, "the request is not valid HTTP/1.1");
   }
 
   void on_read(beast::error_code ec) {
@@ -112,7 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Two credentials in one request: which one a proxy checked and which one we would verify is a guess, and
     // guessing is how a request gets through on the wrong identity. Refused before any handler runs.
     if (const auto n = message.count(http::field::authorization); n > 1)
-      return fail(400, "bad_request",
+      return fail(ErrorCode::bad_request,
                   "the request has " + std::to_string(n) + " Authorization headers; send exactly one");
     HttpRequest request;
     request.method = std::string(message.method_string());
@@ -121,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.content_type = std::string(message[http::field::content_type]);
     // One key per request: two would make "the same request again" ambiguous (POST /v1/grants, docs/api.md).
     if (const auto n = message.count("Idempotency-Key"); n > 1)
-      return fail(400, "bad_request", "the request has " + std::to_string(n) + " Idempotency-Key headers; send one");
+      return fail(ErrorCode::bad_request, "the request has " + std::to_string(n) + " Idempotency-Key headers; send one");
     if (auto key = message.find("Idempotency-Key"); key != message.end())
       request.idempotency_key = std::string(key->value());
     request.body = std::move(message.body());
@@ -135,7 +136,8 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       response = server_.handler(request);
     } catch (...) {
-      response = HttpResponse{500, error_body("internal_error", "the server failed to handle the request"), "application/json", {}};
+      response = HttpResponse{500, error_body(ErrorCode::internal_error, "the server failed to handle the request"),
+                              "application/json", {}, ErrorCode::internal_error};
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     if (server_.observer) {
@@ -148,9 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (--server_.in_flight == 0) server_.idle.notify_all();
   }
 
-  void fail(int status, const char* code, const std::string& message) {
+  void fail(ErrorCode code, const std::string& message) {
     keep_alive_ = false;
-    write(HttpResponse{status, error_body(code, message), "application/json", {}});
+    write(HttpResponse{http_status_of(code), error_body(code, message), "application/json", {}, code});
   }
 
   void write(HttpResponse response) {
@@ -213,14 +215,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec)
-    return make_error("listen_failed", "cannot listen on " + where + ": '" + options.address +
+    return make_error(ErrorCode::listen_failed, "cannot listen on " + where + ": '" + options.address +
                                            "' is not an IP address (use e.g. 127.0.0.1 or ::1)");
   const tcp::endpoint endpoint(address, options.port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error("listen_failed", "cannot listen on " + where + ": " + ec.message());
+  if (ec) return make_error(ErrorCode::listen_failed, "cannot listen on " + where + ": " + ec.message());
   impl->accept();
   const std::size_t n = std::max<std::size_t>(1, options.threads);
   for (std::size_t i = 0; i < n; ++i) impl->threads.emplace_back([io = &impl->io] { io->run(); });

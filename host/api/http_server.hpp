@@ -27,6 +27,9 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{60};   // keep-alive connections with no request pending
 };
 
+// Threads: the Handler and the Observer are called from all the I/O threads at once, so they must be
+// thread-safe. stop() may be called from any thread and is idempotent (a mutex guards it), but never from a
+// Handler or Observer: it joins the I/O threads. port() and address() may be called from any thread before stop().
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;

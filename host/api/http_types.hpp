@@ -2,6 +2,8 @@
 // request and writes the response; the service and its tests never touch sockets.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +26,7 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<ErrorCode> error{};  // set by error_response(): the audit outcome and the metrics read it
 };
 
 }  // namespace gatehouse::host::api

@@ -14,15 +14,16 @@ using nlohmann::json;
 namespace {
 
 Error as_api_error(Error e) {
-  if (e.code == "handler_not_found") e.code = "not_found";
-  else if (e.code == "sync_in_progress" || e.code == "handler_unavailable") e.code = "failed_precondition";
-  else if (e.code == "engine_stopped") e.code = "unavailable";
+  if (e.code == ErrorCode::handler_not_found) e.code = ErrorCode::not_found;
+  else if (e.code == ErrorCode::sync_in_progress || e.code == ErrorCode::handler_unavailable)
+    e.code = ErrorCode::failed_precondition;
+  else if (e.code == ErrorCode::engine_stopped) e.code = ErrorCode::unavailable;
   return e;
 }
 
 Result<std::int64_t> run_id(const std::string& text) {
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-    return make_error("not_found", "no sync run '" + text + "'");
+    return make_error(ErrorCode::not_found, "no sync run '" + text + "'");
   return std::stoll(text);
 }
 
@@ -35,7 +36,7 @@ Result<void> only_params(const Call& call, std::initializer_list<const char*> al
       known |= name == a;
       list += (list.empty() ? "" : ", ") + std::string(a);
     }
-    if (!known) return make_error("invalid_argument", "unknown query parameter '" + name + "' (filters: " + list + ")");
+    if (!known) return make_error(ErrorCode::invalid_argument, "unknown query parameter '" + name + "' (filters: " + list + ")");
   }
   return {};
 }
@@ -67,9 +68,9 @@ HttpResponse start_sync(ApiDependencies& deps, Call& call) {
     else handler = value.get<std::string>();
   }
   if (handler.empty() && faults.empty()) faults.push_back({"/handler", "required field is missing"});
-  if (!faults.empty()) return error_response(make_error("invalid_argument", "the sync request is invalid", faults));
+  if (!faults.empty()) return error_response(make_error(ErrorCode::invalid_argument, "the sync request is invalid", faults));
   call.audit_object = "handler/" + handler;
-  if (!deps.sync) return error_response(make_error("unavailable", "inventory sync is not running"));
+  if (!deps.sync) return error_response(make_error(ErrorCode::unavailable, "inventory sync is not running"));
   auto id = deps.sync->start_run(handler);
   if (!id) return error_response(as_api_error(id.take_error()));
   call.audit_details = {{"sync_run", *id}};
@@ -88,7 +89,7 @@ HttpResponse list_sync_runs(ApiDependencies& deps, Call& call) {
   filter.limit = *limit;
   if (!param(call, "before").empty()) {
     auto before = run_id(param(call, "before"));
-    if (!before) return error_response(make_error("invalid_argument", "query parameter 'before' must be a sync run id"));
+    if (!before) return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'before' must be a sync run id"));
     filter.before_id = *before;
   }
   auto runs = inventory::list_sync_runs(deps.db, filter);
@@ -129,7 +130,7 @@ HttpResponse show_resource(ApiDependencies& deps, Call& call) {
 
 HttpResponse target_group_options(ApiDependencies& deps, Call& call) {
   auto group = deps.registry.find_target_group(call.params[0]);
-  if (!group) return error_response(make_error("not_found", "no target group '" + call.params[0] + "'"));
+  if (!group) return error_response(make_error(ErrorCode::not_found, "no target group '" + call.params[0] + "'"));
   auto limit = query_limit(call.target, 200, 1000);
   if (!limit) return error_response(limit.error());
   auto options = inventory::target_options(deps.db, routed_handlers(deps, group->id), group->kind_schema, *limit);

@@ -22,6 +22,8 @@
 
 namespace gatehouse::host::api {
 
+// Thread-safe: every method may be called from any thread at once (HTTP threads, the grant engine's workers);
+// a mutex guards the counters.
 class Metrics {
  public:
   static constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

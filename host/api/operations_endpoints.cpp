@@ -28,9 +28,9 @@ HttpResponse healthz(ApiDependencies&, Call&) { return json_response(200, json{{
 // Ready = not shutting down and the database answers: what a load balancer should route on.
 HttpResponse readyz(ApiDependencies& deps, Call&) {
   if (deps.draining && deps.draining())
-    return error_response(make_error("not_ready", "gatehoused is shutting down"));
+    return error_response(make_error(ErrorCode::not_ready, "gatehoused is shutting down"));
   if (auto ping = deps.db.ping(); !ping)
-    return error_response(make_error("not_ready", "the database does not answer: " + ping.error().code));
+    return error_response(make_error(ErrorCode::not_ready, "the database does not answer: " + std::string(ping.error().code_name())));
   return json_response(200, json{{"status", "ready"}});
 }
 
@@ -68,13 +68,13 @@ HttpResponse list_audit(ApiDependencies& deps, Call& call) {
     else if (name == "since") {
       filter.since = parse_rfc3339(value);
       if (!filter.since)
-        return error_response(make_error("invalid_argument", "query parameter 'since' must be an RFC 3339 time"));
+        return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'since' must be an RFC 3339 time"));
     } else if (name == "before") {
       if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos)
-        return error_response(make_error("invalid_argument", "query parameter 'before' must be an audit entry id"));
+        return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'before' must be an audit entry id"));
       filter.before_id = std::stoll(value);
     } else if (name != "limit" && name != "page_size" && name != "page_token") {
-      return error_response(make_error("invalid_argument",
+      return error_response(make_error(ErrorCode::invalid_argument,
                                        "unknown query parameter '" + name +
                                            "' (filters: actor, action, object, since, before; paging: page_size, "
                                            "page_token)"));
@@ -93,7 +93,7 @@ HttpResponse list_audit(ApiDependencies& deps, Call& call) {
   if (!position) return error_response(position.error());
   if (!position->empty()) {
     if (position->size() > 18 || position->find_first_not_of("0123456789") != std::string::npos)
-      return error_response(make_error("invalid_argument", "query parameter 'page_token' is damaged: pass the "
+      return error_response(make_error(ErrorCode::invalid_argument, "query parameter 'page_token' is damaged: pass the "
                                                            "next_page_token of the previous page unchanged"));
     filter.before_id = std::stoll(*position);  // past `before` already, when the walk started there
   }

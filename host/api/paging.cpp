@@ -63,10 +63,10 @@ std::string scope_hash(std::string_view scope) {
 Result<std::size_t> bounded(const std::string& name, const std::string& text) {
   const std::string range = "a number between 1 and " + std::to_string(kMaxPageSize);
   if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return make_error("invalid_argument", "query parameter '" + name + "' must be " + range);
+    return make_error(ErrorCode::invalid_argument, "query parameter '" + name + "' must be " + range);
   const auto n = std::stoul(text);
   if (n < 1 || n > kMaxPageSize)
-    return make_error("invalid_argument", "query parameter '" + name + "' must be " + range + " (it is " + text + ")");
+    return make_error(ErrorCode::invalid_argument, "query parameter '" + name + "' must be " + range + " (it is " + text + ")");
   return static_cast<std::size_t>(n);
 }
 
@@ -76,7 +76,7 @@ Result<std::size_t> page_size(const RequestTarget& target) {
   const auto size = target.query.find("page_size");
   const auto limit = target.query.find("limit");
   if (size != target.query.end() && limit != target.query.end())
-    return make_error("invalid_argument",
+    return make_error(ErrorCode::invalid_argument,
                       "query parameters 'page_size' and 'limit' mean the same; give one of them, not both");
   if (size != target.query.end()) return bounded("page_size", size->second);
   if (limit != target.query.end()) return bounded("limit", limit->second);
@@ -92,7 +92,7 @@ std::string encode_page_token(std::string_view list, std::string_view scope, std
 Result<std::string> page_position(const RequestTarget& target, std::string_view list, std::string_view scope) {
   const auto it = target.query.find("page_token");
   if (it == target.query.end()) return std::string();
-  const Error bad = make_error("invalid_argument", "query parameter 'page_token' is not a token of this list: pass the "
+  const Error bad = make_error(ErrorCode::invalid_argument, "query parameter 'page_token' is not a token of this list: pass the "
                                                    "next_page_token of the previous page, with the same filters");
   std::string plain;
   if (it->second.empty() || it->second.size() > 512 || !from_base64url(it->second, plain)) return bad;

@@ -168,7 +168,7 @@ class Fields {
       if (!seen_.count(name)) faults_.push_back({path(name), "unknown field"});
     }
     if (faults_.empty()) return {};
-    return make_error("invalid_argument",
+    return make_error(ErrorCode::invalid_argument,
                       std::string("the ") + what + " is invalid (" + std::to_string(faults_.size()) +
                           (faults_.size() == 1 ? " fault)" : " faults)"),
                       faults_);
@@ -197,7 +197,7 @@ class Fields {
 };
 
 Result<void> require_object(const json& body) {
-  if (!body.is_object()) return make_error("invalid_argument", "the request body must be a JSON object");
+  if (!body.is_object()) return make_error(ErrorCode::invalid_argument, "the request body must be a JSON object");
   return {};
 }
 
@@ -205,8 +205,8 @@ Result<void> require_object(const json& body) {
 
 Result<RequestTarget> parse_target(std::string_view target) {
   if (target.empty() || target.front() != '/')
-    return make_error("invalid_argument", "the request target must be an absolute path");
-  if (target.size() > 8192) return make_error("invalid_argument", "the request target is longer than 8192 bytes");
+    return make_error(ErrorCode::invalid_argument, "the request target must be an absolute path");
+  if (target.size() > 8192) return make_error(ErrorCode::invalid_argument, "the request target is longer than 8192 bytes");
   RequestTarget out;
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -221,7 +221,7 @@ Result<RequestTarget> parse_target(std::string_view target) {
       if (!decoded) {
         // Faults of the request target are located in a virtual document {"path": [segments], "query": {…}}.
         const std::string where = "/path/" + std::to_string(out.segments.size());
-        return make_error("invalid_argument",
+        return make_error(ErrorCode::invalid_argument,
                           "path segment " + std::to_string(out.segments.size() + 1) + " of the request " + fault,
                           {{where, fault}});
       }
@@ -240,14 +240,14 @@ Result<RequestTarget> parse_target(std::string_view target) {
       std::string fault;
       auto name = percent_decode(pair.substr(0, eq), true, fault);
       if (!name || name->empty())
-        return make_error("invalid_argument", "a query parameter name " + (name ? std::string("is empty") : fault),
+        return make_error(ErrorCode::invalid_argument, "a query parameter name " + (name ? std::string("is empty") : fault),
                           {{"/query", name ? "has a parameter without a name" : "has a parameter name that " + fault}});
       auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true, fault);
       if (!value)
-        return make_error("invalid_argument", "query parameter '" + *name + "' " + fault,
+        return make_error(ErrorCode::invalid_argument, "query parameter '" + *name + "' " + fault,
                           {{"/query/" + pointer_token(*name), fault}});
       if (!out.query.emplace(*name, *value).second)
-        return make_error("invalid_argument", "query parameter '" + *name + "' is given more than once");
+        return make_error(ErrorCode::invalid_argument, "query parameter '" + *name + "' is given more than once");
     }
   }
   return out;
@@ -257,7 +257,7 @@ Result<nlohmann::json> parse_json_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
   auto parsed = parse_strict_json(body, "the request body");
   if (!parsed) return parsed.take_error();
-  if (!parsed->is_object()) return make_error("invalid_argument", "the request body must be a JSON object");
+  if (!parsed->is_object()) return make_error(ErrorCode::invalid_argument, "the request body must be a JSON object");
   return parsed;
 }
 
@@ -363,7 +363,7 @@ Result<HandlerUpdateBody> parse_handler_update(const json& body) {
   if (body.contains("backend")) out.backend = backend_field(f);
   if (auto r = f.finish("handler update"); !r) return r.take_error();
   if (!out.provider && !out.isolation && !out.config && !out.backend)
-    return make_error("invalid_argument",
+    return make_error(ErrorCode::invalid_argument,
                       "a handler update names at least one of provider, isolation, config, backend",
                       {{"", "give provider, isolation, config or backend"}});
   return out;
@@ -489,10 +489,10 @@ Result<std::size_t> query_limit(const RequestTarget& target, std::size_t fallbac
   if (it == target.query.end()) return fallback;
   const std::string& text = it->second;
   if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return make_error("invalid_argument", "query parameter 'limit' must be a number between 1 and " + std::to_string(max));
+    return make_error(ErrorCode::invalid_argument, "query parameter 'limit' must be a number between 1 and " + std::to_string(max));
   const auto n = std::stoul(text);
   if (n < 1 || n > max)
-    return make_error("invalid_argument", "query parameter 'limit' must be a number between 1 and " + std::to_string(max));
+    return make_error(ErrorCode::invalid_argument, "query parameter 'limit' must be a number between 1 and " + std::to_string(max));
   return static_cast<std::size_t>(n);
 }
 

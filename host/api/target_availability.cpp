@@ -22,7 +22,7 @@ std::optional<Error> refuse_unavailable_target(const registry::Registry& registr
   }
   if (reasons.empty()) return std::nullopt;
   const std::string message = "no handler of target group '" + group.id + "' can grant this target now: " + reasons;
-  return make_error("failed_precondition", message, {Diagnostic{"/target", message}});
+  return make_error(ErrorCode::failed_precondition, message, {Diagnostic{"/target", message}});
 }
 
 }  // namespace gatehouse::host::api

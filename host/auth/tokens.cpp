@@ -50,7 +50,7 @@ std::string sha256_hex(std::string_view text) {
 
 Result<std::string> generate_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return make_error("internal_error", "the system random generator failed");
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return make_error(ErrorCode::internal_error, "the system random generator failed");
   return "gh_" + hex(bytes, sizeof bytes);
 }
 

@@ -33,6 +33,7 @@ std::string sha256_hex(std::string_view text);
 // A new random token (32 bytes from the OS CSPRNG, "gh_" + 64 hex characters).
 Result<std::string> generate_token();
 
+// Immutable after construction: verify() may be called from any number of threads at once.
 class TokenVerifier {
  public:
   explicit TokenVerifier(std::vector<TokenEntry> entries);

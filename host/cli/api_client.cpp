@@ -24,16 +24,16 @@ host::Result<Endpoint> parse_server(const std::string& server) {
   std::string rest = server;
   const std::string scheme = "http://";
   if (rest.rfind("https://", 0) == 0)
-    return make_error("usage", "server '" + server + "': https is not supported by this CLI; put a TLS proxy in front "
+    return make_error(host::ErrorCode::usage, "server '" + server + "': https is not supported by this CLI; put a TLS proxy in front "
                                "of gatehoused or use http:// on a trusted network");
   if (rest.rfind(scheme, 0) == 0) rest = rest.substr(scheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.empty() || rest.find('/') != std::string::npos)
-    return make_error("usage", "server '" + server + "' must look like http://HOST:PORT");
+    return make_error(host::ErrorCode::usage, "server '" + server + "' must look like http://HOST:PORT");
   Endpoint e;
   if (rest.front() == '[') {
     const auto close = rest.find(']');
-    if (close == std::string::npos) return make_error("usage", "server '" + server + "' has an unterminated [address]");
+    if (close == std::string::npos) return make_error(host::ErrorCode::usage, "server '" + server + "' has an unterminated [address]");
     e.host = rest.substr(1, close - 1);
     e.port = close + 1 < rest.size() && rest[close + 1] == ':' ? rest.substr(close + 2) : "8470";
   } else {
@@ -42,7 +42,7 @@ host::Result<Endpoint> parse_server(const std::string& server) {
     e.port = colon == std::string::npos ? "8470" : rest.substr(colon + 1);
   }
   if (e.host.empty() || e.port.empty() || e.port.find_first_not_of("0123456789") != std::string::npos)
-    return make_error("usage", "server '" + server + "' must look like http://HOST:PORT");
+    return make_error(host::ErrorCode::usage, "server '" + server + "' must look like http://HOST:PORT");
   return e;
 }
 
@@ -75,11 +75,11 @@ host::Result<ApiReply> call_api(const ServerOptions& options, const std::string&
     beast::error_code ec;
     const auto results = resolver.resolve(endpoint->host, endpoint->port, ec);
     if (ec)
-      return make_error("unreachable", "cannot reach gatehoused at " + options.server + ": " + ec.message());
+      return make_error(host::ErrorCode::unreachable, "cannot reach gatehoused at " + options.server + ": " + ec.message());
     stream.expires_after(options.timeout);
     stream.connect(results, ec);
     if (ec)
-      return make_error("unreachable", "cannot reach gatehoused at " + options.server + ": " + ec.message() +
+      return make_error(host::ErrorCode::unreachable, "cannot reach gatehoused at " + options.server + ": " + ec.message() +
                                            " (is it running? set --server or GATEHOUSE_SERVER)");
     http::request<http::string_body> request(http::string_to_verb(method), path, 11);
     request.set(http::field::host, endpoint->host + ":" + endpoint->port);
@@ -94,17 +94,17 @@ host::Result<ApiReply> call_api(const ServerOptions& options, const std::string&
     request.prepare_payload();
     http::write(stream, request, ec);
     if (ec)
-      return make_error("connection_lost",
+      return make_error(host::ErrorCode::connection_lost,
                         "lost the connection to gatehoused at " + options.server + ": " + ec.message());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(256 * 1024 * 1024);
     http::read(stream, buffer, parser, ec);
     if (ec == beast::error::timeout)
-      return make_error("timeout", "gatehoused at " + options.server + " did not answer within " +
+      return make_error(host::ErrorCode::timeout, "gatehoused at " + options.server + " did not answer within " +
                                        std::to_string(options.timeout.count()) + " s");
     if (ec)
-      return make_error("connection_lost",
+      return make_error(host::ErrorCode::connection_lost,
                         "lost the connection to gatehoused at " + options.server + ": " + ec.message());
     ApiReply reply;
     reply.status = static_cast<int>(parser.get().result_int());
@@ -115,7 +115,7 @@ host::Result<ApiReply> call_api(const ServerOptions& options, const std::string&
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     return reply;
   } catch (const std::exception& e) {
-    return make_error("unreachable", "talking to gatehoused at " + options.server + " failed: " + e.what());
+    return make_error(host::ErrorCode::unreachable, "talking to gatehoused at " + options.server + " failed: " + e.what());
   }
 }
 

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 int report(const Error& error, std::ostream& err) {
   err << "error: " << error.describe() << '\n';
   // No runner to scan with is a broken installation, not a verdict on the provider.
-  if (error.code.rfind("runner_", 0) == 0) return kExitFailure;
+  if (error.code_name().rfind("runner_", 0) == 0) return kExitFailure;
   return kExitRefused;
 }
 

@@ -358,10 +358,10 @@ int grant_request(RemoteContext& ctx, const GrantRequestArgs& args) {
   // Every request carries an Idempotency-Key, so a retry after a lost connection (the daemon restarted while
   // answering) returns the grant the first attempt created instead of making a second one.
   const std::string key = args.idempotency_key.empty() ? random_key() : args.idempotency_key;
-  host::Result<ApiReply> reply = host::make_error("connection_lost", "not sent");
+  host::Result<ApiReply> reply = host::make_error(host::ErrorCode::connection_lost, "not sent");
   for (int attempt = 1; attempt <= 3; ++attempt) {
     reply = call_api(ctx.server, "POST", "/v1/grants", body, {{"Idempotency-Key", key}});
-    if (reply || (reply.error().code != "connection_lost" && reply.error().code != "timeout")) break;
+    if (reply || (reply.error().code != host::ErrorCode::connection_lost && reply.error().code != host::ErrorCode::timeout)) break;
     if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(attempt));
   }
   if (!reply) return report_transport_error(ctx, reply.error());

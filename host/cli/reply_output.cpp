@@ -34,7 +34,7 @@ int report_reply_error(RemoteContext& ctx, const ApiReply& reply) {
 
 int report_transport_error(RemoteContext& ctx, const host::Error& error) {
   ctx.err << "error: " << error.message << '\n';
-  return error.code == "usage" ? kExitUsage : kExitUnreachable;
+  return error.code == host::ErrorCode::usage ? kExitUsage : kExitUnreachable;
 }
 
 std::optional<int> fetch(RemoteContext& ctx, const std::string& method, const std::string& path,

@@ -7,6 +7,7 @@
 
 namespace gatehouse::cli {
 
+// Not thread-safe: one thread builds and prints a table (the CLI runs on one thread).
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}

@@ -38,16 +38,16 @@ class StrictJsonBuilder {
   bool number_integer(json::number_integer_t v) { return value(json(v)); }
   bool number_unsigned(json::number_unsigned_t v) { return value(json(v)); }
   bool number_float(json::number_float_t v, const json::string_t&) {
-    if (!std::isfinite(v)) return fail(make_error("invalid_json", what_ + " has a number too large for JSON",
+    if (!std::isfinite(v)) return fail(make_error(ErrorCode::invalid_json, what_ + " has a number too large for JSON",
                                                   {{value_path(), "number is out of range"}}));
     return value(json(v));
   }
   bool string(json::string_t& v) {
-    if (auto fault = text_fault(v)) return fail(make_error("invalid_argument", what_ + " holds text gatehouse cannot store",
+    if (auto fault = text_fault(v)) return fail(make_error(ErrorCode::invalid_argument, what_ + " holds text gatehouse cannot store",
                                                            {{value_path(), *fault}}));
     return value(json(std::move(v)));
   }
-  bool binary(json::binary_t&) { return fail(make_error("invalid_json", what_ + " is not valid JSON")); }
+  bool binary(json::binary_t&) { return fail(make_error(ErrorCode::invalid_json, what_ + " is not valid JSON")); }
 
   bool start_object(std::size_t) { return open(json::object()); }
   bool start_array(std::size_t) { return open(json::array()); }
@@ -57,12 +57,12 @@ class StrictJsonBuilder {
   bool key(json::string_t& k) {
     Frame& top = stack_.back();
     if (auto fault = text_fault(k))
-      return fail(make_error("invalid_argument", what_ + " holds text gatehouse cannot store",
+      return fail(make_error(ErrorCode::invalid_argument, what_ + " holds text gatehouse cannot store",
                              {{container_path(), "has a member name that " + *fault}}));
     top.key = std::move(k);
     top.has_key = true;
     if (top.container->contains(top.key))
-      return fail(make_error("invalid_json", what_ + " repeats the key '" + top.key + "' in one object",
+      return fail(make_error(ErrorCode::invalid_json, what_ + " repeats the key '" + top.key + "' in one object",
                              {{container_path() + "/" + json_pointer_token(top.key), "is given more than once"}}));
     return true;
   }
@@ -76,12 +76,12 @@ class StrictJsonBuilder {
     else if (reason.find("surrogate") != std::string::npos) fault = "is not valid Unicode (a lone surrogate escape)";
     if (fault) {
       const bool in_key = !stack_.empty() && stack_.back().container->is_object() && !stack_.back().has_key;
-      return fail(make_error("invalid_argument", what_ + " holds text gatehouse cannot store",
+      return fail(make_error(ErrorCode::invalid_argument, what_ + " holds text gatehouse cannot store",
                              {{in_key ? container_path() : value_path(),
                                in_key ? "has a member name that " + *fault : *fault}}));
     }
     // The byte offset, not the text last read: in a config that text may be part of a secret.
-    return fail(make_error("invalid_json", what_ + " is not valid JSON (at byte " + std::to_string(position) + ")"));
+    return fail(make_error(ErrorCode::invalid_json, what_ + " is not valid JSON (at byte " + std::to_string(position) + ")"));
   }
 
   bool failed() const { return error_.has_value(); }
@@ -143,7 +143,7 @@ class StrictJsonBuilder {
 
   bool open(json empty) {
     if (stack_.size() >= kMaxDepth)
-      return fail(make_error("invalid_json", what_ + " nests deeper than " + std::to_string(kMaxDepth) + " levels"));
+      return fail(make_error(ErrorCode::invalid_json, what_ + " nests deeper than " + std::to_string(kMaxDepth) + " levels"));
     // Pointers to open containers stay valid: a parent gains no member while its child is open.
     json* slot = insert(std::move(empty));
     stack_.push_back({slot, {}, false});
@@ -174,10 +174,10 @@ inline Result<nlohmann::json> parse_strict_json(std::string_view text, const std
   try {
     const bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
     if (builder.failed()) return builder.take_error();
-    if (!ok) return make_error("invalid_json", what + " is not valid JSON");
+    if (!ok) return make_error(ErrorCode::invalid_json, what + " is not valid JSON");
   } catch (const std::exception&) {  // sax_parse reports through parse_error; nothing may escape regardless
     if (builder.failed()) return builder.take_error();
-    return make_error("invalid_json", what + " is not valid JSON");
+    return make_error(ErrorCode::invalid_json, what + " is not valid JSON");
   }
   return builder.take_root();
 }

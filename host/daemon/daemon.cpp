@@ -156,7 +156,7 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   };
   engine_options.on_failover = [&metrics](const std::string& handler, const Error& error) {
     metrics.count_failover(handler);
-    spdlog::warn("handler {} failed a Grant ({}); failing over", handler, error.code);
+    spdlog::warn("handler {} failed a Grant ({}); failing over", handler, error.code_name());
   };
   engine_options.on_routing_skip = [&metrics](const std::string& handler, const std::string& reason) {
     metrics.count_routing_skip(handler, reason);

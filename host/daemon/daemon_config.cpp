@@ -86,7 +86,7 @@ void check_beyond_schema(const json& doc, std::vector<Diagnostic>& faults, std::
 
 Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   if (!doc.is_object())
-    return make_error("daemon_config_invalid", "the gatehoused config is invalid: 1 fault", {{"", "must be a mapping"}});
+    return make_error(ErrorCode::daemon_config_invalid, "the gatehoused config is invalid: 1 fault", {{"", "must be a mapping"}});
   std::vector<Diagnostic> faults;
   if (auto checked = check_daemon_config(doc); !checked) faults = checked.error().diagnostics;
   std::optional<std::string> url;
@@ -95,7 +95,7 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
     std::stable_sort(faults.begin(), faults.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.path < b.path; });
     // The count is of the faults listed below it, always.
     const std::string count = std::to_string(faults.size()) + (faults.size() == 1 ? " fault" : " faults");
-    return make_error("daemon_config_invalid", "the gatehoused config is invalid: " + count, std::move(faults));
+    return make_error(ErrorCode::daemon_config_invalid, "the gatehoused config is invalid: " + count, std::move(faults));
   }
   // From here on the document is valid: every value has the type the schema gives it.
   DaemonConfig c;

@@ -25,6 +25,8 @@
 
 namespace gatehouse::host::grants {
 
+// Thread-safe: post() and threads() may be called from any thread at once (a mutex guards the queue and the
+// thread list). The destructor joins the pool's threads: never run it from a task, nor post once it has begun.
 class CallPool {
  public:
   explicit CallPool(std::size_t max_threads = 256);
@@ -68,9 +70,9 @@ std::optional<Result<T>> call_with_deadline(CallPool& pool, std::function<Result
       try {
         return fn();
       } catch (const std::exception& e) {
-        return make_error("internal", std::string("the call threw: ") + e.what());
+        return make_error(ErrorCode::internal_error, std::string("the call threw: ") + e.what());
       } catch (...) {
-        return make_error("internal", "the call threw a value that is not an exception");
+        return make_error(ErrorCode::internal_error, "the call threw a value that is not an exception");
       }
     }();
     std::function<void(Result<T>)> late;

@@ -178,18 +178,18 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
   std::string result;
   std::string note_text;
   if (!outcome) {
-    const Error e = make_error("deadline_exceeded", "the Revoke call did not return within " +
+    const Error e = make_error(ErrorCode::deadline_exceeded, "the Revoke call did not return within " +
                                                         std::to_string(opt.call_timeout.count()) + " ms");
     view.report_handler_failure(c.handler, e);
-    failure = e.code + ": " + e.message;
+    failure = std::string(e.code_name()) + ": " + e.message;
   } else if (!outcome->ok()) {
     const Error& e = outcome->error();
-    if (e.code == "not_found") {
+    if (e.code == ErrorCode::not_found) {
       result = "not_found";
       note_text = "succeeded (the provider does not know that grant: not_found)";
     } else {
-      if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(c.handler, e);
-      failure = e.code + ": " + e.message;
+      if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(c.handler, e);
+      failure = std::string(e.code_name()) + ": " + e.message;
     }
   } else if (outcome->value().status().code() == pb::Status::ALREADY_REVOKED) {
     result = "already_revoked";
@@ -227,7 +227,7 @@ std::size_t GrantEngine::Impl::run_compensations(const std::string& token, bool 
     try {
       process_compensation(c, token);
     } catch (const std::exception& e) {
-      log_error("processing compensation " + std::to_string(c.id) + " failed", make_error("internal_error", e.what()));
+      log_error("processing compensation " + std::to_string(c.id) + " failed", make_error(ErrorCode::internal_error, e.what()));
     }
   }
   return batch->size();

@@ -61,6 +61,8 @@ struct RoutingView {
   std::shared_ptr<const routing::HandlerHealth> health;
 };
 
+// Implementations must be thread-safe: the grant engine's workers call every method at once, while the control
+// plane changes. What routing() hands out is shared by concurrent decisions: immutable, or synchronized itself.
 class ControlPlaneView {
  public:
   virtual ~ControlPlaneView() = default;

@@ -90,7 +90,7 @@ bool looks_like_uuid(std::string_view id) {
 }
 
 Error grant_not_found(std::string_view id) {
-  return make_error("not_found", "no grant with id '" + std::string(id) + "'", {{"/id", "does not exist"}});
+  return make_error(ErrorCode::not_found, "no grant with id '" + std::string(id) + "'", {{"/id", "does not exist"}});
 }
 
 TimePoint from_us(long long us) { return TimePoint(std::chrono::microseconds(us)); }
@@ -275,7 +275,7 @@ Result<std::vector<Claimed>> GrantEngine::Impl::claim(const std::string& token, 
 
 Result<std::vector<Claimed>> GrantEngine::Impl::claim_batch(const std::string& token) {
   auto batch = claim(token, opt.claim_batch, true);
-  if (batch.ok() || batch.error().code == "database_unavailable") return batch;
+  if (batch.ok() || batch.error().code == ErrorCode::database_unavailable) return batch;
   log_error("deciding a batch of activations failed; claiming without", batch.error());
   return claim(token, opt.claim_batch, false);
 }
@@ -337,7 +337,7 @@ void GrantEngine::Impl::process(Claimed& c, const std::string& token) {
         break;
     }
   } catch (const std::exception& e) {
-    log_error("processing grant " + g.id + " failed", make_error("internal_error", e.what()));
+    log_error("processing grant " + g.id + " failed", make_error(ErrorCode::internal_error, e.what()));
     release(g, token, false);
   }
 }
@@ -457,13 +457,13 @@ Result<std::size_t> GrantEngine::routing_changed() {
 }
 
 Result<void> check_idempotency_key(std::string_view key) {
-  if (key.empty()) return make_error("invalid_argument", "the Idempotency-Key header is empty");
+  if (key.empty()) return make_error(ErrorCode::invalid_argument, "the Idempotency-Key header is empty");
   if (key.size() > 255)
-    return make_error("invalid_argument", "the Idempotency-Key header is " + std::to_string(key.size()) +
+    return make_error(ErrorCode::invalid_argument, "the Idempotency-Key header is " + std::to_string(key.size()) +
                                               " bytes long; at most 255 are allowed");
   for (unsigned char c : key)
     if (c < 0x20 || c > 0x7e)
-      return make_error("invalid_argument",
+      return make_error(ErrorCode::invalid_argument,
                         "the Idempotency-Key header must be printable ASCII (0x20-0x7E); it holds byte 0x" +
                             std::string(1, "0123456789abcdef"[c >> 4]) + std::string(1, "0123456789abcdef"[c & 15]));
   return {};
@@ -490,7 +490,7 @@ std::string fingerprint_of(const GrantRequestSpec& spec) {
 }
 
 Error idempotency_conflict(const std::string& key, const std::string& actor, const std::string& grant_id) {
-  return make_error("idempotency_conflict", "Idempotency-Key '" + key + "' was already used by '" + actor +
+  return make_error(ErrorCode::idempotency_conflict, "Idempotency-Key '" + key + "' was already used by '" + actor +
                                                 "' for a different request (grant " + grant_id +
                                                 "); send a new key for a new request");
 }
@@ -536,7 +536,7 @@ Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& s
   }
   const auto group = impl_->view.target_group(spec.target_group);
   if (!group) {
-    return make_error("not_found", "target group '" + spec.target_group + "' does not exist",
+    return make_error(ErrorCode::not_found, "target group '" + spec.target_group + "' does not exist",
                       {{"/target_group", "does not exist"}});
   }
   if (auto valid = validate_grant_request(*group, spec); !valid.ok()) return valid.take_error();
@@ -566,14 +566,14 @@ Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& s
     if (!rows.empty()) return RequestOutcome{sql::read_grant(rows[0]), false};
     // Lost the race to a concurrent request with the same key, now committed: its grant is the answer.
     auto found = lookup_key(txn, actor, spec.idempotency_key, fingerprint);
-    if (!found) return make_error("internal_error", "Idempotency-Key '" + spec.idempotency_key +
+    if (!found) return make_error(ErrorCode::internal_error, "Idempotency-Key '" + spec.idempotency_key +
                                                          "' conflicted, but no grant holds it");
     if (!found->second) return idempotency_conflict(spec.idempotency_key, actor, found->first.id);
     return RequestOutcome{std::move(found->first), true};
   });
   if (!stored.ok()) {
     if (store::sqlstate_of(stored.error()) == "23503")  // the group is not in the database
-      return make_error("not_found", "target group '" + spec.target_group + "' does not exist in the database",
+      return make_error(ErrorCode::not_found, "target group '" + spec.target_group + "' does not exist in the database",
                         {{"/target_group", "does not exist"}});
     return stored;
   }
@@ -653,7 +653,7 @@ Result<GrantRecord> GrantEngine::get(std::string_view id_view) const {
 
 Result<std::vector<GrantRecord>> GrantEngine::list(const GrantFilter& filter) const {
   if (filter.after && (!looks_like_uuid(filter.after->id) || filter.after->requested_at_us < 0))
-    return make_error("invalid_argument", "the list cursor does not name a grant");
+    return make_error(ErrorCode::invalid_argument, "the list cursor does not name a grant");
   return impl_->db.with_transaction([&](pqxx::work& txn) {
     // Keyset paging: the row comparison walks grants_requested_idx backwards from the cursor (no OFFSET).
     static const std::string statement =

@@ -99,6 +99,8 @@
 
 namespace gatehouse::host::grants {
 
+// A value, shared read-only by the engine's workers: delay() may be called from any thread (its jitter comes
+// from a thread-local generator).
 struct BackoffPolicy {
   std::chrono::milliseconds initial{1000};  // after the first failure
   // Cap of the doubling: 30 s, so an owed revoke is never more than 30 s from its next attempt (and it is

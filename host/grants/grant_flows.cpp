@@ -68,7 +68,7 @@ Result<pb::Response> call_grant(ProviderClient& client, const pb::GrantRequest& 
 }
 
 std::string describe(const std::string& handler, const Error& e) {
-  return "handler '" + handler + "': " + e.code + ": " + e.message;
+  return "handler '" + handler + "': " + std::string(e.code_name()) + ": " + e.message;
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -128,7 +128,7 @@ Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest
   return host::invoke(client, request, handler);
 }
 
-bool unknown_outcome(const Error& e) { return e.code == "transport_failed" || e.code == "deadline_exceeded"; }
+bool unknown_outcome(const Error& e) { return e.code == ErrorCode::transport_failed || e.code == ErrorCode::deadline_exceeded; }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -297,7 +297,7 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
         }
         auto revoked = call_revoke(*client, revoke_request(g, key, kind, result->grant().state()), handler);
         clean = revoked.ok();
-        outcome = revoked.ok() ? "succeeded" : "failed: " + revoked.error().code + ": " + revoked.error().message;
+        outcome = revoked.ok() ? "succeeded" : "failed: " + std::string(revoked.error().code_name()) + ": " + revoked.error().message;
         if (!revoked.ok()) {
           owed = OwedRevoke{handler, kind, "late Grant success"};
           outcome += "; retried until it succeeds";
@@ -485,7 +485,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
             std::lock_guard lock(abandoned_mutex);
             abandoned.erase(slot);
           });
-      outcome = !r ? "timed out" : r->ok() ? "succeeded" : "failed: " + r->error().code + ": " + r->error().message;
+      outcome = !r ? "timed out" : r->ok() ? "succeeded" : "failed: " + std::string(r->error().code_name()) + ": " + r->error().message;
       if (!r || !r->ok()) {
         // Not confirmed: owed durably, retried by the workers until the handler confirms.
         auto owed = db.with_transaction([&](pqxx::work& txn) {
@@ -574,7 +574,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
           late_grant_result(g, token, handler, key, std::move(late));
         });
     if (!outcome) {
-      const Error e = make_error("deadline_exceeded", "the Grant call did not return within " +
+      const Error e = make_error(ErrorCode::deadline_exceeded, "the Grant call did not return within " +
                                                           std::to_string(opt.call_timeout.count()) + " ms");
       view.report_handler_failure(handler, e);
       if (opt.on_failover) opt.on_failover(handler, e);
@@ -612,14 +612,14 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
             "updated_at = now() WHERE access_key = $1 AND status = 'granting' AND op_owner = $6",
             g.access_key, handler, kind, key, hex_of(response.grant().state()), token, identity.provider,
             identity.backend, identity.incarnation);
-        if (a.affected_rows() != 1) return make_error("lost_claim", "the access is no longer this claim's");
+        if (a.affected_rows() != 1) return make_error(ErrorCode::lost_claim, "the access is no longer this claim's");
         wake_waiting(txn, g.access_key, g.id);
         done = Transition{g.id,   g.subject, g.target_group, GrantStatus::pending, GrantStatus::active,
                           reason, handler,   opt.engine_id};
         return true;
       });
-      if (!committed.ok() && committed.error().code == "lost_claim") done.reset();
-      if (!committed.ok() && committed.error().code != "lost_claim") {
+      if (!committed.ok() && committed.error().code == ErrorCode::lost_claim) done.reset();
+      if (!committed.ok() && committed.error().code != ErrorCode::lost_claim) {
         // The access row still names this handler and key: the next attempt repeats the (idempotent) Grant.
         log_error("committing the activation of grant " + g.id, committed.error());
         release(g, token, false);
@@ -631,7 +631,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       return;
     }
     const Error& e = outcome->error();
-    if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(handler, e);
+    if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(handler, e);
     if (is_retryable(e)) {
       if (unknown_outcome(e)) owed.push_back(OwedRevoke{handler, kind, describe(handler, e)});
       if (opt.on_failover) opt.on_failover(handler, e);
@@ -947,7 +947,7 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
           abandoned.erase(h + '\x1f' + key);
         });
     if (!outcome) {
-      const Error e = make_error("deadline_exceeded", "the Revoke call did not return within " +
+      const Error e = make_error(ErrorCode::deadline_exceeded, "the Revoke call did not return within " +
                                                           std::to_string(opt.call_timeout.count()) + " ms");
       view.report_handler_failure(h, e);
       failures.push_back(describe(h, e));
@@ -955,7 +955,7 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     }
     if (!outcome->ok()) {
       const Error& e = outcome->error();
-      if (e.code == "transport_failed" || e.code == "bad_response") view.report_handler_failure(h, e);
+      if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(h, e);
       failures.push_back(describe(h, e));
       continue;
     }

@@ -57,7 +57,7 @@ std::optional<AdminLocked> lock_for_admin(pqxx::work& txn, const std::string& id
 }
 
 Error in_flight() {
-  return make_error("conflict", "a Revoke call for this grant is in flight right now; try again in a few seconds");
+  return make_error(ErrorCode::conflict, "a Revoke call for this grant is in flight right now; try again in a few seconds");
 }
 
 // Whether `target` may take the revoke of what a handler of (provider, backend) granted: the revoke rule's
@@ -65,10 +65,10 @@ Error in_flight() {
 Result<void> check_same_backend(const ControlPlaneView& view, const std::string& target, const std::string& granting,
                                 const std::string& provider, const std::string& backend) {
   auto refuse = [&](const std::string& why) {
-    return make_error("failed_precondition", "cannot re-point the revoke to handler '" + target + "': " + why,
+    return make_error(ErrorCode::failed_precondition, "cannot re-point the revoke to handler '" + target + "': " + why,
                       {{"/handler", why}});
   };
-  if (!view.handler_exists(target)) return make_error("not_found", "handler '" + target + "' does not exist",
+  if (!view.handler_exists(target)) return make_error(ErrorCode::not_found, "handler '" + target + "' does not exist",
                                                       {{"/handler", "does not exist"}});
   if (provider.empty() || backend.empty())
     return refuse("the granting handler '" + granting +
@@ -160,10 +160,10 @@ Result<std::size_t> GrantEngine::Impl::wake_revokes_of_recovered() {
 Result<void> GrantEngine::Impl::force_close(pqxx::work& txn, const std::string& id, const std::string& actor,
                                             const std::string& reason, std::optional<Transition>& transition) {
   const auto g = lock_for_admin(txn, id);
-  if (!g) return make_error("not_found", "no grant with id '" + id + "'", {{"/id", "does not exist"}});
+  if (!g) return make_error(ErrorCode::not_found, "no grant with id '" + id + "'", {{"/id", "does not exist"}});
   if (g->status != GrantStatus::revoking) {
     if (g->access_may_persist) return {};  // force-closed already: nothing to do
-    return make_error("failed_precondition",
+    return make_error(ErrorCode::failed_precondition,
                       "grant " + id + " is " + std::string(to_string(g->status)) +
                           ": --force closes only a grant whose revoke is in progress (revoking); revoke it first");
   }
@@ -199,13 +199,13 @@ Result<void> GrantEngine::Impl::force_close(pqxx::work& txn, const std::string& 
 Result<void> GrantEngine::Impl::repoint(pqxx::work& txn, const std::string& id, const std::string& actor,
                                         const std::string& reason, const std::string& handler) {
   const auto g = lock_for_admin(txn, id);
-  if (!g) return make_error("not_found", "no grant with id '" + id + "'", {{"/id", "does not exist"}});
+  if (!g) return make_error(ErrorCode::not_found, "no grant with id '" + id + "'", {{"/id", "does not exist"}});
   if (g->status != GrantStatus::revoking)
-    return make_error("failed_precondition", "grant " + id + " is " + std::string(to_string(g->status)) +
+    return make_error(ErrorCode::failed_precondition, "grant " + id + " is " + std::string(to_string(g->status)) +
                                                  ": a revoke can be re-pointed only while it is in progress (revoking)"
                                                  " or after a force-close (access_may_persist)");
   const auto access = lock_access(txn, g->access_key);
-  if (!access || access->status != "revoking") return make_error("conflict", "grant " + id + " is settling; try again");
+  if (!access || access->status != "revoking") return make_error(ErrorCode::conflict, "grant " + id + " is settling; try again");
   if (access->op_live) return in_flight();
   const std::string& granting = access->handler_id;
   // The granting handler's provider and backend: as configured now, or as recorded when it is gone (deleted,
@@ -240,12 +240,12 @@ Result<void> GrantEngine::Impl::reattempt(pqxx::work& txn, const std::string& id
                                           const std::string& reason, const std::string& handler,
                                           std::optional<Transition>& transition) {
   const auto g = lock_for_admin(txn, id);
-  if (!g) return make_error("not_found", "no grant with id '" + id + "'", {{"/id", "does not exist"}});
+  if (!g) return make_error(ErrorCode::not_found, "no grant with id '" + id + "'", {{"/id", "does not exist"}});
   const auto locked_access = lock_access(txn, g->access_key);  // never deleted once the grant was active
-  if (!locked_access) return make_error("failed_precondition", "grant " + id + " has no access record to revoke");
+  if (!locked_access) return make_error(ErrorCode::failed_precondition, "grant " + id + " has no access record to revoke");
   const LockedAccess& access = *locked_access;
   if (access.status != "none")
-    return make_error("failed_precondition",
+    return make_error(ErrorCode::failed_precondition,
                       "the same access is " + access.status + " again for grant " +
                           (access.op_grant_id.empty() ? std::string("another grant") : access.op_grant_id) +
                           " (handler '" + access.handler_id + "'); revoke that grant instead");
@@ -284,10 +284,10 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
   const std::string actor = actor_view.empty() ? "anonymous" : std::string(actor_view);
   const std::string reason(reason_view);
   if (options.force && !options.handler.empty())
-    return make_error("invalid_argument", "force and handler exclude each other: force-close, or re-point",
+    return make_error(ErrorCode::invalid_argument, "force and handler exclude each other: force-close, or re-point",
                       {{"/handler", "not allowed with force"}});
   if (options.force && reason.empty())
-    return make_error("invalid_argument", "a force-close needs a reason (recorded in the history and audit log)",
+    return make_error(ErrorCode::invalid_argument, "a force-close needs a reason (recorded in the history and audit log)",
                       {{"/reason", "required with force"}});
   auto existing = get(id);  // also refuses ids that cannot be grant ids
   if (!existing) return existing.take_error();
@@ -300,7 +300,7 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
     if (options.force) return impl_->force_close(txn, id, actor, reason, transition);
     const auto status =
         sql::exec(txn, "SELECT status, access_may_persist FROM grants WHERE id = $1::uuid FOR UPDATE", id);
-    if (status.empty()) return make_error("not_found", "no grant with id '" + id + "'");
+    if (status.empty()) return make_error(ErrorCode::not_found, "no grant with id '" + id + "'");
     const auto now = parse_grant_status(text(status[0][0])).value_or(GrantStatus::failed);
     if (now == GrantStatus::revoking) {
       if (!options.handler.empty()) return impl_->repoint(txn, id, actor, reason, options.handler);
@@ -313,7 +313,7 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
     }
     if (is_final(now) && status[0][1].as<bool>()) return impl_->reattempt(txn, id, actor, reason, options.handler, transition);
     if (!options.handler.empty())
-      return make_error("failed_precondition", "grant " + id + " is " + std::string(to_string(now)) +
+      return make_error(ErrorCode::failed_precondition, "grant " + id + " is " + std::string(to_string(now)) +
                                                    ": a revoke can be re-pointed only while it is in progress "
                                                    "(revoking) or after a force-close (access_may_persist)");
     return {};

@@ -169,12 +169,12 @@ std::vector<RouteState> StaticControlPlane::route_states(std::string_view target
 
 void StaticControlPlane::report_handler_failure(std::string_view handler_id, const Error& error) const {
   std::lock_guard lock(state_->mutex);
-  state_->failures.emplace_back(std::string(handler_id), error.code);
+  state_->failures.emplace_back(std::string(handler_id), std::string(error.code_name()));
   if (state_->unhealthy_on_failure)
     if (auto it = state_->handlers.find(handler_id); it != state_->handlers.end()) {
       if (it->second.healthy) it->second.unhealthy_since = std::chrono::system_clock::now();
       it->second.healthy = false;
-      it->second.health_reason = error.code + ": " + error.message;
+      it->second.health_reason = std::string(error.code_name()) + ": " + error.message;
     }
 }
 

@@ -31,7 +31,7 @@ Result<void> validate_grant_request(const TargetGroupView& group, const GrantReq
   // them here made the CLI print each one twice).
   std::string message = "the grant request is invalid (" + std::to_string(faults.size()) +
                         (faults.size() == 1 ? " fault)" : " faults)");
-  return make_error("invalid_argument", std::move(message), std::move(faults));
+  return make_error(ErrorCode::invalid_argument, std::move(message), std::move(faults));
 }
 
 std::string canonical_target_json(const TargetProperties& target) {

@@ -70,7 +70,7 @@ HealthOutcome check_handler(const registry::HandlerRuntime& handler, const regis
   auto health = call_with_timeout<Result<pb::CheckHealthResponse>>(
       [client] { return check_health(*client, "provider"); }, timeout);
   if (!health) return {false, "health check did not answer within " + seconds_text(timeout)};
-  if (!*health) return {false, "health check failed with " + health->error().code + ": " + health->error().message};
+  if (!*health) return {false, "health check failed with " + std::string(health->error().code_name()) + ": " + health->error().message};
   HealthOutcome outcome{(*health)->healthy(),
                         (*health)->message().empty() ? ((*health)->healthy() ? "ok" : "unhealthy") : (*health)->message()};
   outcome.degraded = outcome.healthy && (*health)->degraded();

@@ -29,13 +29,13 @@ struct HealthMonitor::Impl {
   bool running = false;
 
   Result<HealthOutcome> check(std::string_view id) {
-    if (!registry.handler(id)) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+    if (!registry.handler(id)) return make_error(ErrorCode::not_found, "handler '" + std::string(id) + "' does not exist");
     // Secret rotation first: references are resolved again, and a changed value re-creates the instance, so
     // what is checked below is the instance with the secrets in force now.
     auto refreshed = registry.refresh_secrets(id);
     auto runtime = registry.runtime(id);
     auto info = registry.handler(id);
-    if (!runtime || !info) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+    if (!runtime || !info) return make_error(ErrorCode::not_found, "handler '" + std::string(id) + "' does not exist");
     HealthOutcome outcome;
     if (!refreshed) {
       outcome = {false, refreshed.error().describe()};

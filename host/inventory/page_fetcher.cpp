@@ -23,7 +23,7 @@ Result<pb::LoadResponse> load_with_deadline(const std::shared_ptr<ProviderClient
       try {
         return load(*client, request, provider);
       } catch (const std::exception& e) {
-        return make_error("internal", std::string("the Load call threw: ") + e.what());
+        return make_error(ErrorCode::internal_error, std::string("the Load call threw: ") + e.what());
       }
     }();
     std::lock_guard lock(state->mutex);
@@ -32,7 +32,7 @@ Result<pb::LoadResponse> load_with_deadline(const std::shared_ptr<ProviderClient
   }).detach();
   std::unique_lock lock(state->mutex);
   if (!state->done.wait_for(lock, timeout, [&] { return state->result.has_value(); })) {
-    return make_error("deadline_exceeded", provider + " did not answer Load(" + request.loader() + ") within " +
+    return make_error(ErrorCode::deadline_exceeded, provider + " did not answer Load(" + request.loader() + ") within " +
                                                std::to_string(timeout.count()) + " ms");
   }
   return std::move(*state->result);
@@ -46,7 +46,7 @@ FetchOutcome fetch_page(const std::shared_ptr<ProviderClient>& client, const std
   request.set_page_token(page_token);
   thread_local std::mt19937 random(std::random_device{}());
   auto backoff = options.backoff_initial;
-  FetchOutcome outcome{make_error("internal", "no attempt made"), 0};
+  FetchOutcome outcome{make_error(ErrorCode::internal_error, "no attempt made"), 0};
   for (int attempt = 1;; ++attempt) {
     outcome.response = load_with_deadline(client, provider, request, options.call_timeout);
     if (outcome.response.ok() || !is_retryable(outcome.response.error()) || attempt >= options.max_attempts ||

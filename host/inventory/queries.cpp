@@ -151,14 +151,14 @@ void attach_loaders(pqxx::transaction_base& txn, std::vector<SyncRun>& runs) {
 
 Result<ResourcePage> list_resources(store::Database& db, const ResourceFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000)
-    return make_error("invalid_argument", "limit must be between 1 and 1000, not " + std::to_string(filter.limit));
+    return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 1000, not " + std::to_string(filter.limit));
   std::optional<nlohmann::json> cursor;
   if (!filter.after.empty()) {
     const auto text = unhex(filter.after);
     auto parsed = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json(nlohmann::json::value_t::discarded);
     if (parsed.is_discarded() || !parsed.is_array() || parsed.size() != 3 || !parsed[0].is_string() ||
         !parsed[1].is_string() || !parsed[2].is_string())
-      return make_error("invalid_argument", "the 'after' cursor is not one this server returned");
+      return make_error(ErrorCode::invalid_argument, "the 'after' cursor is not one this server returned");
     cursor = std::move(parsed);
   }
   return db.with_transaction([&](pqxx::work& txn) -> ResourcePage {
@@ -202,7 +202,7 @@ Result<ResourceDetail> get_resource(store::Database& db, std::string_view handle
     const auto rows = txn.exec_params(
         resource_select() + " WHERE r.handler_id = $1 AND r.type = $2 AND r.id = $3", h, t, i);
     if (rows.empty())
-      return make_error("not_found", "no resource " + t + " '" + i + "' for handler '" + h + "'");
+      return make_error(ErrorCode::not_found, "no resource " + t + " '" + i + "' for handler '" + h + "'");
     ResourceDetail detail;
     detail.resource = resource_from(rows[0]);
     for (const auto& [field, relation] : detail.resource.relations.items()) {
@@ -231,7 +231,7 @@ Result<ResourceDetail> get_resource(store::Database& db, std::string_view handle
 
 Result<std::vector<SyncRun>> list_sync_runs(store::Database& db, const SyncRunFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000)
-    return make_error("invalid_argument", "limit must be between 1 and 1000, not " + std::to_string(filter.limit));
+    return make_error(ErrorCode::invalid_argument, "limit must be between 1 and 1000, not " + std::to_string(filter.limit));
   return db.with_transaction([&](pqxx::work& txn) -> std::vector<SyncRun> {
     Params p;
     std::string where;
@@ -251,7 +251,7 @@ Result<std::vector<SyncRun>> list_sync_runs(store::Database& db, const SyncRunFi
 Result<SyncRun> get_sync_run(store::Database& db, std::int64_t id) {
   return db.with_transaction([&](pqxx::work& txn) -> Result<SyncRun> {
     const auto rows = txn.exec_params(run_select() + " WHERE id = $1", id);
-    if (rows.empty()) return make_error("not_found", "no sync run " + std::to_string(id));
+    if (rows.empty()) return make_error(ErrorCode::not_found, "no sync run " + std::to_string(id));
     std::vector<SyncRun> runs{run_from(rows[0])};
     attach_loaders(txn, runs);
     return std::move(runs[0]);

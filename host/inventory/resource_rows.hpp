@@ -14,6 +14,7 @@
 namespace gatehouse::host::inventory {
 
 // What the provider schema says about resources: declared types, their relation fields, and the loaders.
+// Immutable after construction; shared freely between a run's fetcher threads.
 class ResourceSchema {
  public:
   explicit ResourceSchema(const nlohmann::json& provider_schema);

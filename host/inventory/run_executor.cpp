@@ -102,7 +102,7 @@ class Run {
     std::lock_guard lock(mutex_);
     auto& state = loaders_[loader];
     if (!state.failed()) {
-      state.error_code = error.code.empty() ? "internal" : error.code;
+      state.error_code = std::string(error.code_name());
       state.error = error.message;
     }
   }
@@ -193,7 +193,7 @@ class Run {
     const auto& next = response.next_page_token();
     if (!next.empty()) {
       if (next == item.page_token) {
-        fail(item.loader, make_error("page_token_repeated", "Load(" + item.loader + ") answered page token '" + next +
+        fail(item.loader, make_error(ErrorCode::page_token_repeated, "Load(" + item.loader + ") answered page token '" + next +
                                                                 "' with the same token: the loader would never end"));
         return false;
       }
@@ -201,7 +201,7 @@ class Run {
     }
     for (const auto& task : response.tasks()) {
       if (!spec_.schema.has_loader(task.loader())) {
-        fail(item.loader, make_error("unknown_loader", "Load(" + item.loader + ") returned a task for loader '" +
+        fail(item.loader, make_error(ErrorCode::unknown_loader, "Load(" + item.loader + ") returned a task for loader '" +
                                                            task.loader() + "', which the provider schema does not declare"));
         return false;
       }
@@ -211,7 +211,7 @@ class Run {
     if (++loaders_[item.loader].pages_fetched > static_cast<std::int64_t>(options_.max_pages_per_loader)) {
       auto& state = loaders_[item.loader];
       if (!state.failed()) {
-        state.error_code = "too_many_pages";
+        state.error_code = std::string(error_code_name(ErrorCode::too_many_pages));
         state.error = "loader " + item.loader + " returned more than " + std::to_string(options_.max_pages_per_loader) +
                       " pages; stopped";
       }
@@ -310,7 +310,7 @@ class Run {
           removed = *deleted;
         } else {
           status = "failed";
-          state.error_code = deleted.error().code;
+          state.error_code = std::string(deleted.error().code_name());
           state.error = "removing stale rows failed: " + deleted.error().message;
         }
       }

@@ -95,7 +95,7 @@ Result<void> StagingWriter::begin() {
     return {};
   } catch (...) {
     Error error = store::error_from_current_exception();
-    reset(error.code == "database_unavailable");
+    reset(error.code == ErrorCode::database_unavailable);
     return error;
   }
 }
@@ -125,7 +125,7 @@ Result<void> StagingWriter::append(const std::string& loader, const ::gatehouse:
     return {};
   } catch (...) {
     Error error = store::error_from_current_exception();
-    reset(error.code == "database_unavailable");
+    reset(error.code == ErrorCode::database_unavailable);
     return error;
   }
 }
@@ -177,7 +177,7 @@ Result<std::map<std::string, LoaderCounts>> StagingWriter::flush() {
     return commit_batch();
   } catch (...) {
     Error error = store::error_from_current_exception();
-    reset(error.code == "database_unavailable");
+    reset(error.code == ErrorCode::database_unavailable);
     return error;
   }
 }

@@ -43,6 +43,8 @@ struct LoaderCounts {
 // A PostgreSQL text[] literal ({"a","b"}) for a $n::text[] parameter: values stay parameters, never SQL.
 std::string text_array(const std::set<std::string>& items);
 
+// Not thread-safe: one writer thread owns each StagingWriter (and its connection). Only `direct` is shared:
+// an atomic flag that any of the run's writers may clear.
 class StagingWriter {
  public:
   // `seen_table`: the run's seen table (already quoted), empty when no loader needs one;

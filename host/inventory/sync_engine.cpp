@@ -19,7 +19,7 @@ struct SyncEngine::Active {
 
 namespace {
 Error in_progress(std::string_view handler_id, std::int64_t run_id) {
-  return make_error("sync_in_progress", "a sync of handler '" + std::string(handler_id) + "' is already running" +
+  return make_error(ErrorCode::sync_in_progress, "a sync of handler '" + std::string(handler_id) + "' is already running" +
                                             (run_id > 0 ? " (run " + std::to_string(run_id) + ")" : ""));
 }
 }  // namespace
@@ -32,12 +32,12 @@ SyncEngine::~SyncEngine() { stop(); }
 Result<std::shared_ptr<SyncEngine::Active>> SyncEngine::begin(std::string_view handler_id, const char* trigger) {
   const std::string id(handler_id);
   const auto info = registry_.handler(id);
-  if (!info) return make_error("handler_not_found", "no handler '" + id + "'");
+  if (!info) return make_error(ErrorCode::handler_not_found, "no handler '" + id + "'");
   if (info->health == registry::HealthStatus::unhealthy)
-    return make_error("handler_unavailable", "handler '" + id + "' is unhealthy: " + info->health_reason);
+    return make_error(ErrorCode::handler_unavailable, "handler '" + id + "' is unhealthy: " + info->health_reason);
   auto runtime = registry_.runtime(id);
   if (!runtime || !runtime->module || !runtime->client)
-    return make_error("handler_unavailable", "handler '" + id + "' has no provider instance" +
+    return make_error(ErrorCode::handler_unavailable, "handler '" + id + "' has no provider instance" +
                                                  (runtime && !runtime->instance_problem.empty()
                                                       ? ": " + runtime->instance_problem
                                                       : std::string()));
@@ -47,7 +47,7 @@ Result<std::shared_ptr<SyncEngine::Active>> SyncEngine::begin(std::string_view h
   active->trigger = trigger;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return make_error("engine_stopped", "the sync engine is stopping");
+    if (stopping_) return make_error(ErrorCode::engine_stopped, "the sync engine is stopping");
     if (auto it = active_.find(id); it != active_.end()) return in_progress(id, it->second->run_id);
     active_[id] = active;  // reserved: a second local caller is refused without touching the database
   }

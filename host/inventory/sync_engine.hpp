@@ -39,6 +39,9 @@
 
 namespace gatehouse::host::inventory {
 
+// Threads: run(), start_run() and options() may be called from any thread at once (a mutex guards the maps);
+// run() works on the caller's thread, start_run() and the scheduler on a thread per run. start() and stop()
+// belong to one owner thread. stop() cancels synchronous run() calls but does not wait for them.
 class SyncEngine {
  public:
   SyncEngine(store::Database& db, registry::Registry& registry, SyncOptions options = {});

@@ -55,7 +55,7 @@ Result<TargetCheck> check_target_against_inventory(store::Database& db, const st
                                                handler_list(handlers) + " (see gatehouse target-group options)"});
     }
     if (!faults.empty())
-      return make_error("invalid_argument", "the target names resources that do not exist", std::move(faults));
+      return make_error(ErrorCode::invalid_argument, "the target names resources that do not exist", std::move(faults));
     return check;
   });
 }

@@ -12,8 +12,8 @@ std::string duration_text(std::chrono::milliseconds ms) {
   return std::to_string(ms.count()) + " ms";
 }
 
-Error refuse(const std::filesystem::path& path, std::string code, const std::string& reason) {
-  return make_error(std::move(code), "provider '" + path.string() + "' refused: " + reason);
+Error refuse(const std::filesystem::path& path, ErrorCode code, const std::string& reason) {
+  return make_error(code, "provider '" + path.string() + "' refused: " + reason);
 }
 
 }  // namespace
@@ -35,20 +35,20 @@ Result<Description> describe_in_runner(const std::filesystem::path& path, Runner
   if (reply) return decode_description(*reply);
 
   Error error = reply.take_error();
-  if (error.code == "deadline_exceeded") {
-    return refuse(command.provider, "hung_while_loading",
+  if (error.code == ErrorCode::deadline_exceeded) {
+    return refuse(command.provider, ErrorCode::hung_while_loading,
                   "it did not finish loading within " + duration_text(timeout) + " (the runner was killed)");
   }
-  if (error.code == "transport_failed") {
+  if (error.code == ErrorCode::transport_failed) {
     const auto exit = runner.exit_info();
     const int status = exit ? exit->wait_status : -1;
     if (status != -1 && WIFSIGNALED(status)) {
-      return refuse(command.provider, "crashed_while_loading", "it crashed while loading (" + short_wait_status(status) + ")");
+      return refuse(command.provider, ErrorCode::crashed_while_loading, "it crashed while loading (" + short_wait_status(status) + ")");
     }
     if (status != -1 && WIFEXITED(status)) {
-      return refuse(command.provider, "exited_while_loading", "it exited while loading (" + short_wait_status(status) + ")");
+      return refuse(command.provider, ErrorCode::exited_while_loading, "it exited while loading (" + short_wait_status(status) + ")");
     }
-    return refuse(command.provider, "crashed_while_loading", "its runner ended while loading it: " + error.message);
+    return refuse(command.provider, ErrorCode::crashed_while_loading, "its runner ended while loading it: " + error.message);
   }
   return error;  // the runner's refusal: same code and sentence as an in-process load
 }

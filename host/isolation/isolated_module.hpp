@@ -18,6 +18,7 @@ class Supervisor;
 
 // The ProviderClient of one isolated instance. Extra over ProviderClient: health, the runner's pid, a call
 // with its own timeout, and a manual restart.
+// Thread-safe: every method may be called from any thread at once; calls overlap (they go to its Supervisor).
 class IsolatedClient final : public ProviderClient {
  public:
   IsolatedClient(std::shared_ptr<Supervisor> supervisor, std::chrono::milliseconds call_timeout);
@@ -41,6 +42,7 @@ class IsolatedClient final : public ProviderClient {
 };
 
 // A provider file described by a runner: identity and schema are known; create() starts one runner per instance.
+// Immutable after construction: shared freely between threads, and create() may be called from several at once.
 class IsolatedModule final : public ProviderModule {
  public:
   IsolatedModule(ProviderIdentity identity, nlohmann::json schema, std::string path, std::filesystem::path runner,

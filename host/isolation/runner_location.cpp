@@ -21,7 +21,7 @@ bool executable(const fs::path& path) {
 Result<fs::path> find_runner(const fs::path& explicit_path) {
   if (!explicit_path.empty()) {
     if (executable(explicit_path)) return fs::absolute(explicit_path);
-    return make_error("runner_unavailable",
+    return make_error(ErrorCode::runner_unavailable,
                       "provider runner '" + explicit_path.string() + "' does not exist or is not executable");
   }
   std::vector<fs::path> candidates;
@@ -42,7 +42,7 @@ Result<fs::path> find_runner(const fs::path& explicit_path) {
     if (executable(c)) return c;
     looked += (looked.empty() ? "" : ", ") + c.string();
   }
-  return make_error("runner_unavailable", std::string("gatehouse-provider-runner not found (looked at: ") + looked +
+  return make_error(ErrorCode::runner_unavailable, std::string("gatehouse-provider-runner not found (looked at: ") + looked +
                                               "); install it next to the executable or set " +
                                               kRunnerEnvironmentVariable);
 }

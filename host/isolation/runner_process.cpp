@@ -116,7 +116,7 @@ constexpr std::size_t kLastWordsLimit = 1024 * 1024;
 Result<Spawned> spawn(const RunnerCommand& command, const std::string& label) {
   const std::string runner = command.runner.string();
   auto refuse = [&](const std::string& why) {
-    return make_error("runner_unavailable", "could not start provider runner '" + runner + "' for " + label + ": " + why);
+    return make_error(ErrorCode::runner_unavailable, "could not start provider runner '" + runner + "' for " + label + ": " + why);
   };
 
   int sv[2];
@@ -242,7 +242,7 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
                           std::to_string(pid) + ")";
 
   // Before the watcher thread exists, failures clean up here: kill if asked, reap, close.
-  auto fail = [&](std::string code, std::string sentence, bool kill_it) -> Error {
+  auto fail = [&](ErrorCode code, std::string sentence, bool kill_it) -> Error {
     if (kill_it || !wait_exited(pid, pidfd, Clock::now() + command.grace)) ::kill(pid, SIGKILL);
     wait_exited(pid, pidfd, Clock::time_point::max());
     ::kill(-pid, SIGKILL);  // its process group, as in reap()
@@ -254,7 +254,7 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
     ::close(log_fd);
     if (pidfd >= 0) ::close(pidfd);
     if (sentence.empty()) sentence = who + " " + wait_text(status) + " before its handshake";
-    return make_error(std::move(code), std::move(sentence));
+    return make_error(code, std::move(sentence));
   };
 
   std::string received;
@@ -264,16 +264,16 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::start(const RunnerCommand&
     const int ready = poll(&p, 1, poll_timeout(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
-      return fail("runner_start_failed", who + " wrote no handshake line within its start timeout", true);
+      return fail(ErrorCode::runner_start_failed, who + " wrote no handshake line within its start timeout", true);
     }
     char buffer[512];
     const ssize_t n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n <= 0) return fail("runner_start_failed", "", false);
+    if (n <= 0) return fail(ErrorCode::runner_start_failed, "", false);
     received.append(buffer, static_cast<std::size_t>(n));
     newline = received.find('\n');
     if (newline == std::string::npos && received.size() > kMaxHandshakeLine) {
-      return fail("runner_handshake_failed", who + " wrote more than " + std::to_string(kMaxHandshakeLine) +
+      return fail(ErrorCode::runner_handshake_failed, who + " wrote more than " + std::to_string(kMaxHandshakeLine) +
                                                  " bytes without a handshake line", true);
     }
   }
@@ -388,7 +388,7 @@ Result<std::string> RunnerProcess::request(FrameKind kind, std::uint64_t instanc
 Result<std::string> RunnerProcess::request_until(FrameKind kind, std::uint64_t instance_id, std::string_view payload,
                                                  Clock::time_point deadline, std::chrono::milliseconds timeout) {
   if (payload.size() > kMaxFramePayload) {
-    return make_error("request_too_large", "a request of " + std::to_string(payload.size()) +
+    return make_error(ErrorCode::request_too_large, "a request of " + std::to_string(payload.size()) +
                                                " bytes exceeds the runner frame limit of " +
                                                std::to_string(kMaxFramePayload) + " bytes");
   }
@@ -396,7 +396,7 @@ Result<std::string> RunnerProcess::request_until(FrameKind kind, std::uint64_t i
   auto pending = std::make_shared<Pending>();
   {
     std::lock_guard lock(mutex_);
-    if (exit_) return make_error("transport_failed", exit_->sentence);
+    if (exit_) return make_error(ErrorCode::transport_failed, exit_->sentence);
     pending_.emplace(id, pending);
   }
   const bool sent = send_frame(kind, id, instance_id, payload, deadline);
@@ -434,7 +434,7 @@ Result<std::string> RunnerProcess::request_until(FrameKind kind, std::uint64_t i
   kill_locked(what + " exceeded its " + ms_text(timeout) + " deadline");
   // As with a crash, the owner learns of the death before this caller does (SIGKILL is reaped in moments).
   exited_cv_.wait_for(lock, grace_, [&] { return exit_handled_; });
-  return make_error("deadline_exceeded",
+  return make_error(ErrorCode::deadline_exceeded,
                     who() + " did not answer " + what + " within " + ms_text(timeout) + "; the runner was killed");
 }
 
@@ -608,7 +608,7 @@ void RunnerProcess::finish(int status) {
   std::lock_guard lock(mutex_);
   exit_handled_ = true;
   for (auto& [id, pending] : pending_) {
-    pending->error = make_error("transport_failed", exit.sentence);
+    pending->error = make_error(ErrorCode::transport_failed, exit.sentence);
     pending->done = true;
     pending->cv.notify_one();
   }

@@ -58,6 +58,8 @@ struct RunnerExit {
   std::string sentence;
 };
 
+// Threads (see the top of this file): request(), request_until(), kill(), exit_info() and the getters may be
+// called from any thread at once. shutdown() and the destructor belong to the owner, one thread at a time.
 class RunnerProcess {
  public:
   // Called once, after the process was reaped and before the requests that were waiting fail (so the owner

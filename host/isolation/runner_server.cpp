@@ -124,7 +124,7 @@ class Server {
         return reply(h, FrameKind::reply_ok, {});
       }
       default:
-        return reply_error(h, make_error("protocol_violation", "unknown frame kind " +
+        return reply_error(h, make_error(ErrorCode::protocol_violation, "unknown frame kind " +
                                                                   std::to_string(static_cast<unsigned>(h.kind))));
     }
   }
@@ -139,14 +139,14 @@ class Server {
     if (refusal_) return reply_error(h, *refusal_);
     pb::ConfigureRequest request;
     if (!request.ParseFromString(payload)) {
-      return reply_error(h, make_error("bad_request", "the create request is not a ConfigureRequest"));
+      return reply_error(h, make_error(ErrorCode::bad_request, "the create request is not a ConfigureRequest"));
     }
     auto config = nlohmann::json::parse(request.config_json(), nullptr, /*allow_exceptions=*/false);
-    if (config.is_discarded()) return reply_error(h, make_error("bad_request", "the config is not valid JSON"));
+    if (config.is_discarded()) return reply_error(h, make_error(ErrorCode::bad_request, "the config is not valid JSON"));
     {
       std::lock_guard lock(instances_mutex_);
       if (instances_.count(h.instance_id) != 0) {
-        return reply_error(h, make_error("bad_request", "instance " + std::to_string(h.instance_id) + " exists"));
+        return reply_error(h, make_error(ErrorCode::bad_request, "instance " + std::to_string(h.instance_id) + " exists"));
       }
     }
     auto client = module_->create(config, request.handler_id());
@@ -165,12 +165,12 @@ class Server {
       if (auto it = instances_.find(h.instance_id); it != instances_.end()) client = it->second;
     }
     if (!client) {
-      return reply_error(h, make_error("transport_failed", "the runner has no instance " + std::to_string(h.instance_id)));
+      return reply_error(h, make_error(ErrorCode::transport_failed, "the runner has no instance " + std::to_string(h.instance_id)));
     }
     auto response = client->call(payload);
     if (!response) return reply_error(h, response.error());
     if (response->size() > kMaxFramePayload) {
-      return reply_error(h, make_error("bad_response", "the provider answered with " + std::to_string(response->size()) +
+      return reply_error(h, make_error(ErrorCode::bad_response, "the provider answered with " + std::to_string(response->size()) +
                                                            " bytes, over the runner frame limit of " +
                                                            std::to_string(kMaxFramePayload)));
     }

@@ -31,17 +31,17 @@ std::mutex& cache_mutex() {
 
 Result<std::string> sha256_of(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("file_not_found", "cannot read '" + path.string() + "'");
+  if (!in) return make_error(ErrorCode::file_not_found, "cannot read '" + path.string() + "'");
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    return make_error("internal", "OpenSSL could not start a SHA-256 digest");
+    return make_error(ErrorCode::internal_error, "OpenSSL could not start a SHA-256 digest");
   }
   std::vector<char> chunk(1 << 16);
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     if (in.gcount() > 0) EVP_DigestUpdate(context.get(), chunk.data(), static_cast<std::size_t>(in.gcount()));
   }
-  if (in.bad()) return make_error("file_not_found", "error while reading '" + path.string() + "'");
+  if (in.bad()) return make_error(ErrorCode::file_not_found, "error while reading '" + path.string() + "'");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned length = 0;
   EVP_DigestFinal_ex(context.get(), digest, &length);
@@ -80,7 +80,7 @@ Result<FileFingerprint> fingerprint(const fs::path& path) {
   const fs::path absolute = fs::absolute(path, ec);
   struct stat st {};
   if (::stat(absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return make_error("file_not_found", "provider '" + path.string() + "' refused: " +
+    return make_error(ErrorCode::file_not_found, "provider '" + path.string() + "' refused: " +
                                             (::access(absolute.c_str(), F_OK) == 0 ? "not a regular file" : "no such file"));
   }
   auto hash = sha256_of(absolute);
@@ -137,7 +137,7 @@ Result<void> ScanCache::remember(const FileFingerprint& file, const ProviderIden
   const json out = {{"format", kFormat}, {"providers", std::move(providers)}};
 
   auto fail = [&](const std::string& why) {
-    return make_error("cache_write_failed", "cannot update provider scan cache '" + file_.string() + "': " + why);
+    return make_error(ErrorCode::cache_write_failed, "cannot update provider scan cache '" + file_.string() + "': " + why);
   };
   std::error_code ec;
   if (file_.has_parent_path()) fs::create_directories(file_.parent_path(), ec);

@@ -29,6 +29,8 @@ Result<FileFingerprint> fingerprint(const std::filesystem::path& path);
 //                                "abi_major", "abi_minor", "accepted_at"}]}
 // An entry counts only for the gatehouse framework version that wrote it (a new host rescans everything).
 // A missing or unreadable file is an empty cache; writes replace it atomically (temp file + rename).
+// Thread-safe: accepted() and remember() are serialized by one mutex for the whole process; between processes
+// the last writer wins (the loser's file is scanned again next time).
 class ScanCache {
  public:
   explicit ScanCache(std::filesystem::path file) : file_(std::move(file)) {}

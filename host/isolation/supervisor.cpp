@@ -69,7 +69,7 @@ Result<std::shared_ptr<RunnerProcess>> Supervisor::launch() {
   const auto& got = description->identity;
   const auto& want = settings_.identity;
   if (got.publisher != want.publisher || got.name != want.name || got.version != want.version) {
-    return fail(make_error("provider_changed", "provider file '" + settings_.command.provider.string() + "' now holds " +
+    return fail(make_error(ErrorCode::provider_changed, "provider file '" + settings_.command.provider.string() + "' now holds " +
                                                    got.reference() + ", not " + want.reference() +
                                                    " which " + settings_.label + " was created for"));
   }
@@ -161,14 +161,14 @@ Result<std::string> Supervisor::call(std::string_view request, std::chrono::mill
         runner = current_;
         break;
       case RunnerState::starting:
-        return make_error("deadline_exceeded", "provider runner for " + settings_.label +
+        return make_error(ErrorCode::deadline_exceeded, "provider runner for " + settings_.label +
                                                    " was still starting when the call's " + duration_text(timeout) +
                                                    " ran out");
       case RunnerState::restarting:
       case RunnerState::down:
-        return make_error("unavailable", reason_);
+        return make_error(ErrorCode::unavailable, reason_);
       case RunnerState::stopped:
-        return make_error("unavailable", "provider runner for " + settings_.label + " was shut down");
+        return make_error(ErrorCode::unavailable, "provider runner for " + settings_.label + " was shut down");
     }
   }
   return runner->request_until(FrameKind::invoke, kInstanceId, request, deadline, timeout);

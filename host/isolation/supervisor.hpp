@@ -17,6 +17,8 @@
 
 namespace gatehouse::host::isolation {
 
+// Thread-safe: call(), health(), restart_now() and stop() may be called from any thread at once; a mutex guards
+// the state, and a call waits for its reply outside it. Restarts run on the supervisor's own thread.
 class Supervisor {
  public:
   struct Settings {

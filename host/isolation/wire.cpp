@@ -95,12 +95,12 @@ EncodedHeader encode_header(FrameKind kind, std::uint64_t request_id, std::uint6
 Result<FrameHeader> decode_header(const char* bytes) {
   const std::uint32_t length = get_u32(bytes);
   if (length < kHeaderAfterLength) {
-    return make_error("protocol_violation", "a frame declared " + std::to_string(length) +
+    return make_error(ErrorCode::protocol_violation, "a frame declared " + std::to_string(length) +
                                                 " bytes, fewer than its own header");
   }
   const std::size_t payload = length - kHeaderAfterLength;
   if (payload > kMaxFramePayload) {
-    return make_error("protocol_violation", "a frame declared a payload of " + std::to_string(payload) +
+    return make_error(ErrorCode::protocol_violation, "a frame declared a payload of " + std::to_string(payload) +
                                                 " bytes, over the limit of " + std::to_string(kMaxFramePayload));
   }
   FrameHeader header;
@@ -120,21 +120,21 @@ Result<Handshake> parse_handshake(std::string_view line, std::string_view runner
   const auto words = split_spaces(line);
   const std::string who = "provider runner '" + std::string(runner) + "'";
   if (words.size() != 4 || words[0] != kRunnerMagic) {
-    return make_error("runner_handshake_failed", who + " did not start with a gatehouse-provider-runner handshake line "
+    return make_error(ErrorCode::runner_handshake_failed, who + " did not start with a gatehouse-provider-runner handshake line "
                                                  "(it wrote \"" + printable(line) + "\")");
   }
   auto format = to_unsigned(words[1]);
   auto protocol = to_unsigned(words[3]);
   if (!format || !protocol) {
-    return make_error("runner_handshake_failed", who + " wrote a malformed handshake line \"" + printable(line) + "\"");
+    return make_error(ErrorCode::runner_handshake_failed, who + " wrote a malformed handshake line \"" + printable(line) + "\"");
   }
   if (*format != kHandshakeFormat) {
-    return make_error("runner_protocol_mismatch", who + " uses handshake format " + std::to_string(*format) +
+    return make_error(ErrorCode::runner_protocol_mismatch, who + " uses handshake format " + std::to_string(*format) +
                                                       " but this host reads handshake format " +
                                                       std::to_string(kHandshakeFormat));
   }
   if (*protocol != kRunnerProtocolVersion) {
-    return make_error("runner_protocol_mismatch",
+    return make_error(ErrorCode::runner_protocol_mismatch,
                       who + " (gatehouse " + std::string(words[2]) + ") speaks runner protocol " +
                           std::to_string(*protocol) + " but this host (gatehouse " + GATEHOUSE_FRAMEWORK_VERSION +
                           ") speaks runner protocol " + std::to_string(kRunnerProtocolVersion) +
@@ -158,7 +158,7 @@ std::string encode_description(const Description& d) {
 
 Result<Description> decode_description(std::string_view payload) {
   auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return make_error("bad_response", "the runner's description is not a JSON object");
+  if (!j.is_object()) return make_error(ErrorCode::bad_response, "the runner's description is not a JSON object");
   try {
     Description d;
     d.identity.publisher = j.at("publisher").get<std::string>();
@@ -171,7 +171,7 @@ Result<Description> decode_description(std::string_view payload) {
     d.schema = j.at("schema");
     return d;
   } catch (const nlohmann::json::exception& e) {
-    return make_error("bad_response", std::string("the runner's description is incomplete: ") + e.what());
+    return make_error(ErrorCode::bad_response, std::string("the runner's description is incomplete: ") + e.what());
   }
 }
 
@@ -184,9 +184,11 @@ std::string encode_error(const Error& error) {
 
 Error decode_error(std::string_view payload) {
   auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  Error error{"bad_response", "the runner answered with an error it could not describe", {}};
+  Error error{ErrorCode::bad_response, "the runner answered with an error it could not describe", {}};
   if (!j.is_object()) return error;
-  if (j.contains("code") && j["code"].is_string()) error.code = j["code"].get<std::string>();
+  // A runner is built from this same table; a name it does not have means another build: bad_response.
+  if (j.contains("code") && j["code"].is_string())
+    error.code = error_code_from_name(j["code"].get<std::string>()).value_or(ErrorCode::bad_response);
   if (j.contains("message") && j["message"].is_string()) error.message = j["message"].get<std::string>();
   if (j.contains("diagnostics") && j["diagnostics"].is_array()) {
     for (const auto& d : j["diagnostics"]) {

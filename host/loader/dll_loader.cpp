@@ -26,8 +26,8 @@ constexpr std::size_t kMinimumVtableSize = sizeof(gatehouse_provider_vtable);
 // The prefix every ABI version shares: struct_size, abi_major, abi_minor.
 constexpr std::size_t kVersionPrefixSize = offsetof(gatehouse_provider_vtable, publisher);
 
-Error refuse(const fs::path& path, std::string code, const std::string& reason, std::vector<Diagnostic> diags = {}) {
-  return make_error(std::move(code), "provider '" + path.string() + "' refused: " + reason, std::move(diags));
+Error refuse(const fs::path& path, ErrorCode code, const std::string& reason, std::vector<Diagnostic> diags = {}) {
+  return make_error(code, "provider '" + path.string() + "' refused: " + reason, std::move(diags));
 }
 
 std::string version_text(unsigned major, unsigned minor) {
@@ -92,9 +92,9 @@ class InProcessModule final : public ProviderModule {
 Result<std::shared_ptr<boost::dll::shared_library>> open_library(const fs::path& path) {
   std::error_code fs_error;
   if (!fs::is_regular_file(path, fs_error)) {
-    return refuse(path, "file_not_found", fs::exists(path, fs_error) ? "not a regular file" : "no such file");
+    return refuse(path, ErrorCode::file_not_found, fs::exists(path, fs_error) ? "not a regular file" : "no such file");
   }
-  if (!has_elf_magic(path)) return refuse(path, "not_a_shared_object", "not an ELF shared object");
+  if (!has_elf_magic(path)) return refuse(path, ErrorCode::not_a_shared_object, "not an ELF shared object");
 
   auto library = std::make_shared<boost::dll::shared_library>();
   std::lock_guard lock(dlopen_mutex());
@@ -105,7 +105,7 @@ Result<std::shared_ptr<boost::dll::shared_library>> open_library(const fs::path&
                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (error || !library->is_loaded()) {
     const char* reason = dlerror();
-    return refuse(path, "load_failed",
+    return refuse(path, ErrorCode::load_failed,
                   std::string("the dynamic loader could not load it: ") + (reason ? reason : error.message()));
   }
   return library;
@@ -113,7 +113,7 @@ Result<std::shared_ptr<boost::dll::shared_library>> open_library(const fs::path&
 
 Result<const gatehouse_provider_vtable*> handshake(const fs::path& path, boost::dll::shared_library& library) {
   if (!library.has(GATEHOUSE_PROVIDER_ENTRY_SYMBOL)) {
-    return refuse(path, "missing_entry_symbol",
+    return refuse(path, ErrorCode::missing_entry_symbol,
                   std::string("it does not export ") + GATEHOUSE_PROVIDER_ENTRY_SYMBOL +
                       " (is it built with gatehouse_add_provider and GATEHOUSE_PROVIDER?)");
   }
@@ -122,39 +122,39 @@ Result<const gatehouse_provider_vtable*> handshake(const fs::path& path, boost::
   try {
     vtable = entry();
   } catch (...) {
-    return refuse(path, "bad_vtable", std::string(GATEHOUSE_PROVIDER_ENTRY_SYMBOL) + " threw an exception");
+    return refuse(path, ErrorCode::bad_vtable, std::string(GATEHOUSE_PROVIDER_ENTRY_SYMBOL) + " threw an exception");
   }
-  if (vtable == nullptr) return refuse(path, "bad_vtable", std::string(GATEHOUSE_PROVIDER_ENTRY_SYMBOL) + " returned NULL");
+  if (vtable == nullptr) return refuse(path, ErrorCode::bad_vtable, std::string(GATEHOUSE_PROVIDER_ENTRY_SYMBOL) + " returned NULL");
 
   if (vtable->struct_size < kVersionPrefixSize) {
-    return refuse(path, "bad_struct_size",
+    return refuse(path, ErrorCode::bad_struct_size,
                   "its vtable declares struct_size " + std::to_string(vtable->struct_size) +
                       ", too small to hold even the ABI version");
   }
   if (vtable->abi_major != GATEHOUSE_ABI_MAJOR) {
-    return refuse(path, "abi_major_mismatch",
+    return refuse(path, ErrorCode::abi_major_mismatch,
                   "it was built for provider ABI " + version_text(vtable->abi_major, vtable->abi_minor) +
                       " but this host speaks ABI " + version_text(GATEHOUSE_ABI_MAJOR, GATEHOUSE_ABI_MINOR) +
                       "; rebuild it against a matching gatehouse SDK");
   }
   if (vtable->abi_minor > GATEHOUSE_ABI_MINOR) {
-    return refuse(path, "abi_minor_too_new",
+    return refuse(path, ErrorCode::abi_minor_too_new,
                   "it needs provider ABI " + version_text(vtable->abi_major, vtable->abi_minor) +
                       " but this host only provides ABI " + version_text(GATEHOUSE_ABI_MAJOR, GATEHOUSE_ABI_MINOR) +
                       "; upgrade gatehouse or rebuild the provider against this SDK");
   }
   if (vtable->struct_size < kMinimumVtableSize) {
-    return refuse(path, "bad_struct_size",
+    return refuse(path, ErrorCode::bad_struct_size,
                   "its vtable declares struct_size " + std::to_string(vtable->struct_size) + " but ABI " +
                       version_text(vtable->abi_major, vtable->abi_minor) + " needs at least " +
                       std::to_string(kMinimumVtableSize));
   }
   if (!vtable->create || !vtable->invoke || !vtable->destroy) {
-    return refuse(path, "bad_vtable", "its vtable lacks create, invoke or destroy");
+    return refuse(path, ErrorCode::bad_vtable, "its vtable lacks create, invoke or destroy");
   }
   if (!vtable->publisher || !vtable->name || !vtable->version || !vtable->framework_version ||
       !*vtable->publisher || !*vtable->name || !*vtable->version) {
-    return refuse(path, "bad_vtable", "its vtable lacks publisher, name, version or framework version");
+    return refuse(path, ErrorCode::bad_vtable, "its vtable lacks publisher, name, version or framework version");
   }
   return vtable;
 }
@@ -167,23 +167,23 @@ Result<nlohmann::json> describe(const fs::path& path, const gatehouse_provider_v
   request.SerializeToString(&bytes);
   const std::string label = "it";
   auto reply = invoke_vtable(vtable, nullptr, bytes, label);
-  if (!reply) return refuse(path, "describe_failed", reply.error().message);
+  if (!reply) return refuse(path, ErrorCode::describe_failed, reply.error().message);
   auto response = parse_response(*reply, label);
-  if (!response) return refuse(path, "bad_response", "Describe returned " + std::to_string(reply->size()) +
+  if (!response) return refuse(path, ErrorCode::bad_response, "Describe returned " + std::to_string(reply->size()) +
                                                          " bytes that are not a valid Response message");
   if (response->status().code() != pb::Status::OK) {
-    return refuse(path, "describe_failed", "Describe failed with " + status_code_name(response->status().code()) +
+    return refuse(path, ErrorCode::describe_failed, "Describe failed with " + status_code_name(response->status().code()) +
                                                ": " + response->status().message());
   }
-  if (!response->has_describe()) return refuse(path, "bad_response", "Describe answered without a description");
+  if (!response->has_describe()) return refuse(path, ErrorCode::bad_response, "Describe answered without a description");
   const auto& d = response->describe();
   if (d.publisher() != identity.publisher || d.name() != identity.name || d.version() != identity.version) {
-    return refuse(path, "bad_response",
+    return refuse(path, ErrorCode::bad_response,
                   "Describe names " + d.publisher() + "/" + d.name() + "@" + d.version() + " but its vtable names " +
                       identity.reference());
   }
   auto schema = nlohmann::json::parse(d.schema_json(), nullptr, /*allow_exceptions=*/false);
-  if (schema.is_discarded()) return refuse(path, "schema_invalid", "its schema document is not valid JSON");
+  if (schema.is_discarded()) return refuse(path, ErrorCode::schema_invalid, "its schema document is not valid JSON");
 
   std::vector<Diagnostic> faults;
   if (auto valid = validate_provider_schema(schema); !valid) faults = valid.error().diagnostics;
@@ -202,7 +202,7 @@ Result<nlohmann::json> describe(const fs::path& path, const gatehouse_provider_v
     // Build the sentence before moving the faults: argument evaluation order is unspecified.
     const std::string reason = "its schema document breaks provider.v1.schema.json (" +
                                std::to_string(faults.size()) + " fault" + (faults.size() == 1 ? "" : "s") + ")";
-    return refuse(path, "schema_invalid", reason, std::move(faults));
+    return refuse(path, ErrorCode::schema_invalid, reason, std::move(faults));
   }
   return schema;
 }

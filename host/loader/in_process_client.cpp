@@ -99,10 +99,10 @@ Result<std::string> invoke_vtable(const gatehouse_provider_vtable* vtable, void*
     vtable->invoke(instance, reinterpret_cast<const uint8_t*>(request.data()), request.size(), &Sink::write, &sink);
   } catch (...) {
     // A provider built without the SDK may throw through C; it must not unwind further into the host.
-    return make_error("transport_failed", std::string(label) + " let an exception escape its C ABI invoke()");
+    return make_error(ErrorCode::transport_failed, std::string(label) + " let an exception escape its C ABI invoke()");
   }
   if (sink.calls == 0) {
-    return make_error("transport_failed", std::string(label) + " returned from invoke() without writing a response");
+    return make_error(ErrorCode::transport_failed, std::string(label) + " returned from invoke() without writing a response");
   }
   return std::move(sink.bytes);
 }
@@ -116,11 +116,11 @@ Result<void*> create_instance(const gatehouse_provider_vtable* vtable, std::stri
     result = vtable->create(api != nullptr ? api : host_api(), reinterpret_cast<const uint8_t*>(configure_request.data()),
                             configure_request.size(), &instance, &Sink::write, &sink);
   } catch (...) {
-    return make_error("create_failed", std::string(label) + " let an exception escape its C ABI create()");
+    return make_error(ErrorCode::create_failed, std::string(label) + " let an exception escape its C ABI create()");
   }
   if (result == GATEHOUSE_RESULT_OK && instance != nullptr) return instance;
 
-  Error error{"create_failed", std::string(label) + " could not create an instance", {}};
+  Error error{ErrorCode::create_failed, std::string(label) + " could not create an instance", {}};
   pb::Response response;
   if (sink.calls > 0 && response.ParseFromString(sink.bytes) && response.has_status()) {
     if (!response.status().message().empty()) error.message += ": " + response.status().message();

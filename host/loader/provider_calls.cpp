@@ -2,35 +2,37 @@
 
 namespace gatehouse::host {
 
-std::string status_code_name(pb::Status::Code code) {
+ErrorCode error_code_of(pb::Status::Code code) {
   switch (code) {
-    case pb::Status::OK: return "ok";
-    case pb::Status::INVALID_ARGUMENT: return "invalid_argument";
-    case pb::Status::NOT_FOUND: return "not_found";
-    case pb::Status::ALREADY_EXISTS: return "already_exists";
-    case pb::Status::PERMISSION_DENIED: return "permission_denied";
-    case pb::Status::FAILED_PRECONDITION: return "failed_precondition";
-    case pb::Status::UNAVAILABLE: return "unavailable";
-    case pb::Status::DEADLINE_EXCEEDED: return "deadline_exceeded";
-    case pb::Status::RESOURCE_EXHAUSTED: return "resource_exhausted";
-    case pb::Status::ABORTED: return "aborted";
-    case pb::Status::UNIMPLEMENTED: return "unimplemented";
-    case pb::Status::INTERNAL: return "internal";
-    case pb::Status::ALREADY_REVOKED: return "already_revoked";
-    default: return "unknown_status_" + std::to_string(static_cast<int>(code));
+    case pb::Status::INVALID_ARGUMENT: return ErrorCode::invalid_argument;
+    case pb::Status::NOT_FOUND: return ErrorCode::not_found;
+    case pb::Status::ALREADY_EXISTS: return ErrorCode::already_exists;
+    case pb::Status::PERMISSION_DENIED: return ErrorCode::permission_denied;
+    case pb::Status::FAILED_PRECONDITION: return ErrorCode::failed_precondition;
+    case pb::Status::UNAVAILABLE: return ErrorCode::unavailable;
+    case pb::Status::DEADLINE_EXCEEDED: return ErrorCode::deadline_exceeded;
+    case pb::Status::RESOURCE_EXHAUSTED: return ErrorCode::resource_exhausted;
+    case pb::Status::ABORTED: return ErrorCode::aborted;
+    case pb::Status::UNIMPLEMENTED: return ErrorCode::unimplemented;
+    case pb::Status::INTERNAL: return ErrorCode::internal_error;
+    case pb::Status::ALREADY_REVOKED: return ErrorCode::already_revoked;
+    default: return ErrorCode::unknown_status;
   }
 }
 
-bool is_retryable(const Error& error) {
-  const auto& c = error.code;
-  return c == "transport_failed" || c == "unavailable" || c == "deadline_exceeded" || c == "resource_exhausted" ||
-         c == "aborted";
+std::string status_code_name(pb::Status::Code code) {
+  if (code == pb::Status::OK) return "ok";
+  const ErrorCode known = error_code_of(code);
+  if (known == ErrorCode::unknown_status) return "unknown_status_" + std::to_string(static_cast<int>(code));
+  return std::string(error_code_name(known));
 }
+
+bool is_retryable(const Error& error) { return is_retryable(error.code); }
 
 Result<pb::Response> parse_response(std::string_view bytes, std::string_view provider) {
   pb::Response response;
   if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return make_error("bad_response", std::string(provider) + " returned " + std::to_string(bytes.size()) +
+    return make_error(ErrorCode::bad_response, std::string(provider) + " returned " + std::to_string(bytes.size()) +
                                           " bytes that are not a gatehouse.provider.v1.Response message");
   }
   return response;
@@ -38,7 +40,7 @@ Result<pb::Response> parse_response(std::string_view bytes, std::string_view pro
 
 Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, std::string_view provider) {
   std::string bytes;
-  if (!request.SerializeToString(&bytes)) return make_error("internal", "could not serialize the request");
+  if (!request.SerializeToString(&bytes)) return make_error(ErrorCode::internal_error, "could not serialize the request");
   auto reply = client.call(bytes);
   if (!reply) return reply.take_error();
   auto response = parse_response(*reply, provider);
@@ -47,8 +49,8 @@ Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, 
   if (code == pb::Status::OK || code == pb::Status::ALREADY_EXISTS || code == pb::Status::ALREADY_REVOKED) {
     return response;
   }
-  Error error{status_code_name(code), response->status().message(), {}};
-  if (error.message.empty()) error.message = std::string(provider) + " failed with " + error.code;
+  Error error{error_code_of(code), response->status().message(), {}};
+  if (error.message.empty()) error.message = std::string(provider) + " failed with " + status_code_name(code);
   for (const auto& d : response->status().diagnostics()) error.diagnostics.push_back({d.path(), d.reason()});
   return error;
 }
@@ -61,7 +63,7 @@ Result<T> expect(Result<pb::Response> response, Has has, Get get, std::string_vi
   if (!((*response).*has)()) {
     // An idempotent success (already_exists / already_revoked) may come without a result body.
     if (response->status().code() != pb::Status::OK) return T();
-    return make_error("bad_response", std::string(provider) + " answered without a " + what + " result");
+    return make_error(ErrorCode::bad_response, std::string(provider) + " answered without a " + what + " result");
   }
   return T(((*response).*get)());
 }

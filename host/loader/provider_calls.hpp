@@ -13,11 +13,13 @@ namespace gatehouse::host {
 
 namespace pb = ::gatehouse::provider::v1;
 
-// snake_case name of a status code ("unavailable"); these are the Error codes of provider failures.
+// The Error code of a provider's failure status (INTERNAL → internal_error, an unknown number → unknown_status).
+ErrorCode error_code_of(pb::Status::Code code);
+// snake_case name of a status code ("unavailable", "ok", "unknown_status_42"), for sentences.
 std::string status_code_name(pb::Status::Code code);
 
-// Transport failures (code "transport_failed", "bad_response") and the retryable status codes
-// (unavailable, deadline_exceeded, resource_exhausted, aborted) may succeed elsewhere or later.
+// Whether a failed provider call may succeed elsewhere or later: the code's `retryable` column in
+// error_codes.txt (transport_failed and the statuses unavailable, deadline_exceeded, resource_exhausted, aborted).
 bool is_retryable(const Error& error);
 
 // Parses serialized Response bytes. Error "bad_response" when they are not a Response.

@@ -35,6 +35,8 @@ struct ProviderIdentity {
 };
 
 // A provider library that passed the handshake, described itself and whose schema passed the meta-schema.
+// Implementations must be safe to share between threads: identity(), schema() and path() are fixed at load, and
+// create() may be called from several threads at once (API handlers, health checks), each call making its own.
 class ProviderModule {
  public:
   virtual ~ProviderModule() = default;

@@ -24,10 +24,10 @@ inline std::string config_path(const std::string& path) {
 // sentence when it named no field. Paths are re-rooted under /config. Other errors (no runner, a runner that
 // would not start) are not about the config and are returned unchanged.
 inline Error config_refusal(Error error) {
-  if (error.code == "create_failed") {
-    error.code = "config_invalid";
+  if (error.code == ErrorCode::create_failed) {
+    error.code = ErrorCode::config_invalid;
     if (error.diagnostics.empty()) error.diagnostics.push_back({"/config", error.message});
-  } else if (error.code != "secret_unresolved" && error.code != "config_invalid") {
+  } else if (error.code != ErrorCode::secret_unresolved && error.code != ErrorCode::config_invalid) {
     return error;
   }
   for (auto& d : error.diagnostics) d.path = config_path(d.path);

@@ -17,7 +17,7 @@ Result<void> ProviderCatalog::add(std::shared_ptr<ProviderModule> module) {
   const ProviderRef ref = ref_of(*module);
   for (const auto& existing : modules_) {
     if (ref_of(*existing) == ref) {
-      return make_error("already_exists", "provider " + ref.text() + " from '" + module->path() +
+      return make_error(ErrorCode::already_exists, "provider " + ref.text() + " from '" + module->path() +
                                               "' is already loaded from '" + existing->path() + "'");
     }
   }
@@ -35,7 +35,7 @@ std::vector<Error> ProviderCatalog::scan(const std::vector<std::filesystem::path
   for (const auto& dir : directories) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
-      refused.push_back(make_error("not_found", "provider search path '" + dir.string() + "' is not a directory"));
+      refused.push_back(make_error(ErrorCode::not_found, "provider search path '" + dir.string() + "' is not a directory"));
       continue;
     }
     std::vector<std::filesystem::path> files;
@@ -95,7 +95,7 @@ Result<nlohmann::json> kind_schema_of(const ProviderModule& module, const std::s
   if (auto it = targets.find(kind); it != targets.end()) return *it;
   std::string known;
   for (const auto& [name, _] : targets.items()) known += (known.empty() ? "" : ", ") + name;
-  return make_error("not_found", "provider " + module.identity().reference() + " has no target kind '" + kind +
+  return make_error(ErrorCode::not_found, "provider " + module.identity().reference() + " has no target kind '" + kind +
                                      "' (it has: " + (known.empty() ? "none" : known) + ")");
 }
 

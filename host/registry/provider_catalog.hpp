@@ -17,6 +17,8 @@
 
 namespace gatehouse::host::registry {
 
+// Thread-safe: every method may be called from any thread at once; a mutex guards the lists (scan() loads files
+// without it). The modules it hands out are shared between threads (ProviderModule).
 class ProviderCatalog {
  public:
   // Adds a loaded provider. Error "already_exists" when another file already provides the same

@@ -18,8 +18,10 @@ namespace {
 using nlohmann::json;
 
 Error database_error(const Error& e, const std::string& what) {
-  if (store::sqlstate_of(e) == "23505") return make_error("already_exists", what + " already exists");
-  if (store::sqlstate_of(e) == "23503") return make_error("failed_precondition", what + " is still referenced: " + e.message);
+  // The SQLSTATE is a field of the error (never parsed back out of its text); the database's error stays the cause.
+  if (e.sqlstate == "23505") return wrap_error(e, ErrorCode::already_exists, what + " already exists");
+  if (e.sqlstate == "23503")
+    return wrap_error(e, ErrorCode::failed_precondition, what + " is still referenced: " + e.message);
   return e;
 }
 
@@ -155,7 +157,7 @@ void Registry::instantiate_locked(Handler& h) {
   h.instance_error.reset();
   if (!h.runtime.module) {
     h.runtime.instance_problem = "provider " + h.info.provider.text() + " is not loaded";
-    h.instance_error = make_error("not_found", h.runtime.instance_problem, {{"/provider", "not loaded"}});
+    h.instance_error = make_error(ErrorCode::not_found, h.runtime.instance_problem, {{"/provider", "not loaded"}});
   } else if (auto resolved = resolve_secrets(h.runtime.module->schema(), h.info.config); !resolved) {
     h.instance_error = config_refusal(resolved.take_error());
     h.runtime.instance_problem = h.instance_error->describe();
@@ -206,7 +208,7 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
 Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   {
     std::lock_guard lock(mutex_);
-    if (handlers_.count(spec.id)) return make_error("already_exists", "handler '" + spec.id + "' already exists");
+    if (handlers_.count(spec.id)) return make_error(ErrorCode::already_exists, "handler '" + spec.id + "' already exists");
   }
   auto prepared = prepare_handler(spec, "not checked yet");  // the checks check_handler runs too
   if (!prepared) return prepared.take_error();
@@ -240,7 +242,7 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
 Result<void> Registry::delete_handler(std::string_view id) {
   {
     std::lock_guard lock(mutex_);
-    if (!handlers_.count(id)) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+    if (!handlers_.count(id)) return make_error(ErrorCode::not_found, "handler '" + std::string(id) + "' does not exist");
   }
   auto deleted = db_.with_transaction(
       [&](pqxx::work& txn) { txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)); });
@@ -299,7 +301,7 @@ Result<void> Registry::delete_target_group(std::string_view id) {
     return txn.exec_params("DELETE FROM target_groups WHERE id = $1", std::string(id)).affected_rows();
   });
   if (!deleted) return database_error(deleted.error(), "target group '" + std::string(id) + "'");
-  if (*deleted == 0) return make_error("not_found", "target group '" + std::string(id) + "' does not exist");
+  if (*deleted == 0) return make_error(ErrorCode::not_found, "target group '" + std::string(id) + "' does not exist");
   std::lock_guard lock(mutex_);
   if (auto it = groups_.find(id); it != groups_.end()) groups_.erase(it);
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == id; });
@@ -345,7 +347,7 @@ RouteInfo Registry::evaluate_locked(RouteInfo route) const {
 
 Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
   if (spec.priority < 0 || spec.priority > 999) {
-    return make_error("invalid_argument", "priority must be between 0 and 999 (0 disables the route)",
+    return make_error(ErrorCode::invalid_argument, "priority must be between 0 and 999 (0 disables the route)",
                       {{"/priority", "out of range 0-999"}});
   }
   RouteInfo route;
@@ -353,10 +355,10 @@ Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
     std::lock_guard lock(mutex_);
     auto group = groups_.find(spec.target_group);
     if (group == groups_.end()) {
-      return make_error("not_found", "target group '" + spec.target_group + "' does not exist", {{"/target_group", "not found"}});
+      return make_error(ErrorCode::not_found, "target group '" + spec.target_group + "' does not exist", {{"/target_group", "not found"}});
     }
     if (!handlers_.count(spec.handler)) {
-      return make_error("not_found", "handler '" + spec.handler + "' does not exist", {{"/handler", "not found"}});
+      return make_error(ErrorCode::not_found, "handler '" + spec.handler + "' does not exist", {{"/handler", "not found"}});
     }
     route = evaluate_locked(RouteInfo{spec.target_group, spec.handler,
                                       spec.kind.empty() ? group->second.kind.kind : spec.kind, spec.priority, false, ""});
@@ -378,7 +380,7 @@ Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
 Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::string_view handler, std::string_view kind,
                                                int priority) {
   if (priority < 0 || priority > 999) {
-    return make_error("invalid_argument", "priority must be between 0 and 999 (0 disables the route)",
+    return make_error(ErrorCode::invalid_argument, "priority must be between 0 and 999 (0 disables the route)",
                       {{"/priority", "out of range 0-999"}});
   }
   auto updated = db_.with_transaction([&](pqxx::work& txn) {
@@ -396,7 +398,7 @@ Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::stri
       return r;
     }
   }
-  return make_error("not_found", "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+  return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
                                      std::string(kind) + ")");
 }
 
@@ -408,7 +410,7 @@ Result<void> Registry::delete_route(std::string_view group, std::string_view han
   });
   if (!deleted) return deleted.take_error();
   if (*deleted == 0) {
-    return make_error("not_found", "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+    return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
                                        std::string(kind) + ")");
   }
   std::lock_guard lock(mutex_);
@@ -450,7 +452,7 @@ Result<void> Registry::record_health(std::string_view handler_id, bool healthy, 
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(handler_id);
-    if (it == handlers_.end()) return make_error("not_found", "handler '" + std::string(handler_id) + "' does not exist");
+    if (it == handlers_.end()) return make_error(ErrorCode::not_found, "handler '" + std::string(handler_id) + "' does not exist");
     auto& info = it->second.info;
     const auto before = info.health;
     info.health = new_status;
@@ -605,7 +607,7 @@ std::vector<grants::HandlerIdentity> Registry::handler_identities() const {
 void Registry::report_handler_failure(std::string_view handler_id, const Error& error) const {
   // A broken transport says more than the next scheduled check would: stop routing to it now. The health
   // monitor's next successful check brings it back. (record_health mutates; the view interface is const.)
-  if (error.code != "transport_failed") return;
+  if (error.code != ErrorCode::transport_failed) return;
   (void)const_cast<Registry*>(this)->record_health(handler_id, false, "provider call failed: " + error.message);
 }
 

@@ -151,6 +151,9 @@ struct RegistryOptions {
   ::gatehouse::host::isolation::IsolationOptions isolation = default_isolation_options();
 };
 
+// Thread-safe: every public method may be called from any thread at once. mutex_ guards the in-memory model and
+// is not held across database calls or instance starts and stops (except in open()); readers get copies or the
+// immutable routing snapshot. Runner health reports are recorded on the RunnerEventQueue's thread.
 class Registry final : public grants::ControlPlaneView {
  public:
   // Reads handlers, target groups and routes from the store and creates handler instances. A handler whose

@@ -21,10 +21,10 @@ Result<Registry::Handler> Registry::prepare_handler(const HandlerSpec& spec, con
   if (!h.runtime.client) {
     // A config the provider refused or whose secrets do not resolve is the operator's to fix (4xx, located
     // under /config); anything else (no runner) stays create_failed.
-    Error e = h.instance_error.value_or(make_error("create_failed", h.runtime.instance_problem));
-    if (e.code == "secret_unresolved" || e.code == "config_invalid")
+    Error e = h.instance_error.value_or(make_error(ErrorCode::create_failed, h.runtime.instance_problem));
+    if (e.code == ErrorCode::secret_unresolved || e.code == ErrorCode::config_invalid)
       return make_error(e.code, "handler '" + spec.id + "': " + e.message, std::move(e.diagnostics));
-    return make_error("create_failed", "handler '" + spec.id + "': " + e.describe());
+    return make_error(ErrorCode::create_failed, "handler '" + spec.id + "': " + e.describe());
   }
   return h;
 }
@@ -41,11 +41,11 @@ Result<json> Registry::check_target_group(const TargetGroupSpec& spec) const {
   auto kind = parse_kind_ref(spec.kind);
   if (!kind) return kind.take_error();
   if (spec.max_duration.count() <= 0 || spec.max_duration > std::chrono::hours(24 * 366)) {
-    return make_error("invalid_argument", "max_duration must be between 1 second and 366 days",
+    return make_error(ErrorCode::invalid_argument, "max_duration must be between 1 second and 366 days",
                       {{"/max_duration", "out of range"}});
   }
   auto module = catalog_->find(kind->provider);
-  if (!module) return make_error("not_found", "provider " + kind->provider.text() + " is not loaded", {{"/kind", "provider not loaded"}});
+  if (!module) return make_error(ErrorCode::not_found, "provider " + kind->provider.text() + " is not loaded", {{"/kind", "provider not loaded"}});
   return kind_schema_of(*module, kind->kind);
 }
 

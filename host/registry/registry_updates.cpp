@@ -21,7 +21,7 @@ Result<void> check_backend_name(std::string_view backend, const std::string& pat
                   backend[0] != '_' && backend[0] != ':' && backend[0] != '/' && backend[0] != '@' &&
                   backend[0] != '-' && std::all_of(backend.begin(), backend.end(), allowed);
   if (ok) return {};
-  return make_error("invalid_argument",
+  return make_error(ErrorCode::invalid_argument,
                     "backend must be 1-200 characters from letters, digits and . _ : / @ -, starting with a letter or "
                     "digit (e.g. prod-db-1 or db.example.com:5432)",
                     {{path, "not a backend name"}});
@@ -34,7 +34,7 @@ Result<ProviderRef> Registry::check_handler_spec(const HandlerSpec& spec, json& 
   auto ref = parse_provider_ref(spec.provider);
   if (!ref) return ref.take_error();
   auto module = catalog_->find(*ref);
-  if (!module) return make_error("not_found", "provider " + ref->text() + " is not loaded", {{"/provider", "not loaded"}});
+  if (!module) return make_error(ErrorCode::not_found, "provider " + ref->text() + " is not loaded", {{"/provider", "not loaded"}});
   config = spec.config.is_null() ? json::object() : spec.config;
   if (auto valid = validate_config(module->schema(), config); !valid) {
     Error e = valid.take_error();
@@ -45,7 +45,7 @@ Result<ProviderRef> Registry::check_handler_spec(const HandlerSpec& spec, json& 
   if (auto literal = literal_secret_fields(module->schema(), config); !literal.empty()) {
     std::vector<Diagnostic> diagnostics;
     for (const auto& f : literal) diagnostics.push_back({"/config/" + f, "secret given in clear; use env:NAME or file:PATH"});
-    return make_error("invalid_argument",
+    return make_error(ErrorCode::invalid_argument,
                       "handler '" + spec.id + "': secret fields must be references (env:NAME or file:PATH) so the "
                       "secret never reaches the database",
                       std::move(diagnostics));
@@ -67,7 +67,7 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(spec.id);
-    if (it == handlers_.end()) return make_error("not_found", "handler '" + spec.id + "' does not exist");
+    if (it == handlers_.end()) return make_error(ErrorCode::not_found, "handler '" + spec.id + "' does not exist");
     backend = spec.backend.value_or(it->second.info.backend);
     incarnation = it->second.info.incarnation;
   }
@@ -90,7 +90,7 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
                .affected_rows() == 1;
   });
   if (!updated) return updated.take_error();
-  if (!*updated) return make_error("not_found", "handler '" + spec.id + "' does not exist");
+  if (!*updated) return make_error(ErrorCode::not_found, "handler '" + spec.id + "' does not exist");
 
   HandlerInfo info = h.info;
   std::optional<Handler> previous;  // destroyed after the lock is released: stopping a runner takes a while
@@ -98,7 +98,7 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(spec.id);
-    if (it == handlers_.end()) return make_error("not_found", "handler '" + spec.id + "' does not exist");
+    if (it == handlers_.end()) return make_error(ErrorCode::not_found, "handler '" + spec.id + "' does not exist");
     previous.emplace(std::move(it->second));
     it->second = std::move(h);
     // Its provider (and so its kinds) may have changed: routes are re-evaluated now, not at the next check.
@@ -117,7 +117,7 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
 
 Result<TargetGroupInfo> Registry::set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration) {
   if (max_duration.count() <= 0 || max_duration > std::chrono::hours(24 * 366))
-    return make_error("invalid_argument", "max_duration must be between 1 second and 366 days",
+    return make_error(ErrorCode::invalid_argument, "max_duration must be between 1 second and 366 days",
                       {{"/max_duration", "out of range"}});
   auto updated = db_.with_transaction([&](pqxx::work& txn) {
     return txn
@@ -129,7 +129,7 @@ Result<TargetGroupInfo> Registry::set_target_group_max_duration(std::string_view
   std::lock_guard lock(mutex_);
   auto it = groups_.find(id);
   if (!*updated || it == groups_.end())
-    return make_error("not_found", "target group '" + std::string(id) + "' does not exist");
+    return make_error(ErrorCode::not_found, "target group '" + std::string(id) + "' does not exist");
   // Grants already requested keep their duration; the new maximum applies to new requests.
   it->second.max_duration = max_duration;
   return it->second;

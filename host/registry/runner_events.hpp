@@ -13,6 +13,8 @@
 
 namespace gatehouse::host::registry {
 
+// Thread-safe: post() and drain() may be called from any thread at once (drain() not from a task: it would wait
+// for itself). stop() and the destructor belong to the owner, one thread at a time.
 class RunnerEventQueue {
  public:
   RunnerEventQueue();

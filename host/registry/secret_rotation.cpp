@@ -67,7 +67,7 @@ Result<std::string> Registry::refresh_secrets(std::string_view id) {
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(id);
-    if (it == handlers_.end()) return make_error("not_found", "handler '" + std::string(id) + "' does not exist");
+    if (it == handlers_.end()) return make_error(ErrorCode::not_found, "handler '" + std::string(id) + "' does not exist");
     fresh.info = it->second.info;
     old_client = it->second.runtime.client;
     old_digests = it->second.resolved_digests;
@@ -89,7 +89,7 @@ Result<std::string> Registry::refresh_secrets(std::string_view id) {
       auto it = handlers_.find(id);
       if (it != handlers_.end() && !it->second.runtime.client) it->second.runtime.instance_problem = problem;
     }
-    return make_error("create_failed",
+    return make_error(ErrorCode::create_failed,
                       "handler '" + fresh.info.id + "': " +
                           (old_client ? "the provider refused the config with its changed field(s) " + joined(fields) +
                                             " (the previous instance keeps running): "

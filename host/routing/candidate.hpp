@@ -48,6 +48,9 @@ struct Candidate {
 //
 // Two implementations ship: HealthFunction (any callable bool(std::string_view handler_id), e.g. a lookup in
 // the health subsystem's map) and HealthBitset (health_bitset.hpp: one bit per interned handler index).
+//
+// Threads: one object may serve many decisions at once (the grant engine's workers share what the control
+// plane publishes), so implementations must let healthy() and bits_for() be called from any thread at once.
 class HandlerHealth {
  public:
   virtual bool healthy(HandlerRef handler) const = 0;
@@ -69,6 +72,7 @@ class HandlerHealth {
 };
 
 // Adapts a callable bool(std::string_view handler_id). Keeps the callable by value; wrap a std::ref to share.
+// As thread-safe as the callable: a shared HealthFunction calls it from several threads at once.
 template <class F>
   requires std::predicate<const F&, std::string_view>
 class HealthFunction final : public HandlerHealth {
@@ -104,6 +108,7 @@ class HealthProbe {
 
 // A vector of candidates that keeps up to kInline of them inline: a decision over a group of up to sixteen
 // usable routes (the common shape) allocates nothing.
+// A value like std::vector: const use from several threads at once, changes by one thread at a time.
 class CandidateList {
  public:
   static constexpr std::size_t kInline = 16;

@@ -24,6 +24,8 @@
 
 namespace gatehouse::host::routing {
 
+// Not thread-safe: one plan belongs to one grant's attempt, on one thread at a time. The table and the health
+// it reads may be shared with other threads' plans (both are safe for concurrent readers).
 class FailoverPlan {
  public:
   enum class State {

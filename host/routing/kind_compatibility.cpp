@@ -44,7 +44,7 @@ class Differences {
     if (diagnostics_.empty()) return {};
     std::string message = "the handler's kind is incompatible with the target group: ";
     for (std::size_t i = 0; i < sentences_.size(); ++i) message += (i ? "; " : "") + sentences_[i];
-    return make_error("route_invalid", std::move(message), std::move(diagnostics_));
+    return make_error(ErrorCode::route_invalid, std::move(message), std::move(diagnostics_));
   }
 
  private:

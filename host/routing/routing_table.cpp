@@ -153,7 +153,7 @@ Result<RoutingTable> RoutingTable::build(std::span<const Route> routes) {
       message += (i ? "; " : "") + faults[i].sentence;
       diagnostics.push_back(std::move(faults[i].diagnostic));
     }
-    return make_error("routing_table_invalid", std::move(message), std::move(diagnostics));
+    return make_error(ErrorCode::routing_table_invalid, std::move(message), std::move(diagnostics));
   }
 
   // 3. Eligible routes in decision order: group, priority descending, handler id ascending, kind ascending.

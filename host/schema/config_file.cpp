@@ -36,7 +36,7 @@ std::string position(const YAML::Mark& mark) {
 }
 
 Error parse_error(std::string_view source, const std::string& where, const std::string& what) {
-  return make_error("config_parse_error", "cannot parse " + std::string(source) + where + ": " + what);
+  return make_error(ErrorCode::config_parse_error, "cannot parse " + std::string(source) + where + ": " + what);
 }
 
 template <class Int>
@@ -181,7 +181,7 @@ Result<Json> parse_yaml(std::string_view text, std::string_view source) {
 Result<nlohmann::json> parse_config_text(std::string_view text, std::string_view source_name) {
   const std::string source(source_name.empty() ? std::string_view("config") : source_name);
   const std::string expected = "expected a mapping of config field names to values";
-  if (blank(text)) return make_error("config_not_an_object", source + " is empty; " + expected);
+  if (blank(text)) return make_error(ErrorCode::config_not_an_object, source + " is empty; " + expected);
 
   auto parsed = named_json(source) ? parse_json(text, source) : parse_yaml(text, source);
   if (parsed.ok()) {
@@ -192,26 +192,26 @@ Result<nlohmann::json> parse_config_text(std::string_view text, std::string_view
       if (auto strict = parse_strict_json(text, source); !strict) {
         const Error& e = strict.error();
         const Diagnostic d = e.diagnostics.empty() ? Diagnostic{"", e.message} : e.diagnostics.front();
-        return make_error("config_parse_error", e.message + " (at " + (d.path.empty() ? "/" : d.path) + ": " + d.reason + ")",
+        return make_error(ErrorCode::config_parse_error, e.message + " (at " + (d.path.empty() ? "/" : d.path) + ": " + d.reason + ")",
                           e.diagnostics);
       }
     }
     if (auto bad = find_unstorable_text(*parsed)) {
-      return make_error("config_parse_error", "cannot use " + source + ": the value at " +
+      return make_error(ErrorCode::config_parse_error, "cannot use " + source + ": the value at " +
                                                   (bad->path.empty() ? "/" : bad->path) + " " + bad->reason,
                         {*bad});
     }
   }
   if (!parsed.ok() || parsed->is_object()) return parsed;
-  if (parsed->is_null()) return make_error("config_not_an_object", source + " holds no value; " + expected);
+  if (parsed->is_null()) return make_error(ErrorCode::config_not_an_object, source + " holds no value; " + expected);
   const char* holds = parsed->is_array() ? "a list" : "a single value";
-  return make_error("config_not_an_object", source + " holds " + holds + "; " + expected);
+  return make_error(ErrorCode::config_not_an_object, source + " holds " + holds + "; " + expected);
 }
 
 Result<nlohmann::json> read_config_file(const std::filesystem::path& path) {
   std::string reason;
   auto text = detail::read_text_file(path, reason);
-  if (!text) return make_error("config_unreadable", "cannot read config file " + path.string() + ": " + reason);
+  if (!text) return make_error(ErrorCode::config_unreadable, "cannot read config file " + path.string() + ": " + reason);
   return parse_config_text(*text, path.string());
 }
 

@@ -84,7 +84,7 @@ Result<void> validate_config(const nlohmann::json& provider_schema, const nlohma
   }
   if (faults.empty()) return {};
   std::string message = "config is invalid: " + detail::count_faults(faults.size());
-  return make_error("config_invalid", std::move(message), std::move(faults));
+  return make_error(ErrorCode::config_invalid, std::move(message), std::move(faults));
 }
 
 }  // namespace gatehouse::host

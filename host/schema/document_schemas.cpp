@@ -11,12 +11,12 @@ namespace {
 
 Result<detail::CompiledSchema> compile_text(const std::string& schema_text) {
   auto schema = nlohmann::json::parse(schema_text, nullptr, false);
-  if (schema.is_discarded()) return make_error("internal_error", "an embedded document schema is not JSON");
+  if (schema.is_discarded()) return make_error(ErrorCode::internal_error, "an embedded document schema is not JSON");
   return detail::CompiledSchema::compile(schema, "field");
 }
 
 // The schemas are fixed at build time: compiled once per process; a failure is a build defect, reported as one.
-Result<void> check(const Result<detail::CompiledSchema>& compiled, const nlohmann::json& document, const char* code,
+Result<void> check(const Result<detail::CompiledSchema>& compiled, const nlohmann::json& document, ErrorCode code,
                    const char* what) {
   if (!compiled.ok()) return compiled.error();
   auto faults = compiled->validate(document);
@@ -36,12 +36,12 @@ const std::string& apply_schema_text() {
 
 Result<void> check_daemon_config(const nlohmann::json& document) {
   static const auto compiled = compile_text(daemon_config_schema_text());
-  return check(compiled, document, "daemon_config_invalid", "the gatehoused config");
+  return check(compiled, document, ErrorCode::daemon_config_invalid, "the gatehoused config");
 }
 
 Result<void> check_apply_document(const nlohmann::json& document) {
   static const auto compiled = compile_text(apply_schema_text());
-  return check(compiled, document, "invalid_argument", "the declarative config");
+  return check(compiled, document, ErrorCode::invalid_argument, "the declarative config");
 }
 
 }  // namespace gatehouse::host

@@ -430,7 +430,7 @@ Result<CompiledSchema> CompiledSchema::compile(const nlohmann::json& schema, std
     const valijson::adapters::NlohmannJsonAdapter adapter(impl->transformed);
     parser.populateSchema(adapter, impl->schema);
   } catch (const std::exception& e) {
-    return make_error("schema_unusable", std::string("cannot use the JSON schema: ") + e.what());
+    return make_error(ErrorCode::schema_unusable, std::string("cannot use the JSON schema: ") + e.what());
   }
   return CompiledSchema(std::move(impl));
 }

@@ -23,7 +23,7 @@ const Result<detail::CompiledSchema>& meta_schema() {
   static const Result<detail::CompiledSchema> compiled = []() -> Result<detail::CompiledSchema> {
     Json parsed = Json::parse(provider_meta_schema_text(), nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded())
-      return make_error("meta_schema_unusable", "the embedded provider meta-schema is not valid JSON");
+      return make_error(ErrorCode::meta_schema_unusable, "the embedded provider meta-schema is not valid JSON");
     return detail::CompiledSchema::compile(parsed, "property");
   }();
   return compiled;
@@ -273,7 +273,7 @@ Result<void> validate_provider_schema(const nlohmann::json& document) {
   if (faults.empty()) return {};
   std::stable_sort(faults.begin(), faults.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.path < b.path; });
   std::string message = "provider schema is invalid: " + detail::count_faults(faults.size());
-  return make_error("schema_invalid", std::move(message), std::move(faults));
+  return make_error(ErrorCode::schema_invalid, std::move(message), std::move(faults));
 }
 
 }  // namespace gatehouse::host

@@ -79,7 +79,7 @@ Result<nlohmann::json> resolve_secrets(const nlohmann::json& provider_schema, co
   });
   if (faults.empty()) return resolved;
   const std::string count = faults.size() == 1 ? "1 secret reference" : std::to_string(faults.size()) + " secret references";
-  return make_error("secret_unresolved", "cannot resolve " + count + " in the config", std::move(faults));
+  return make_error(ErrorCode::secret_unresolved, "cannot resolve " + count + " in the config", std::move(faults));
 }
 
 nlohmann::json redact_secrets(const nlohmann::json& provider_schema, const nlohmann::json& config) {

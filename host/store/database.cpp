@@ -57,34 +57,33 @@ Error error_from_current_exception() {
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    return make_error("database_unavailable", "the database connection is unavailable: " + one_line(e.what()));
+    return make_error(ErrorCode::database_unavailable, "the database connection is unavailable: " + one_line(e.what()));
   } catch (const pqxx::in_doubt_error& e) {
-    return make_error("database_unavailable",
+    return make_error(ErrorCode::database_unavailable,
                       "the database connection broke while committing, so the transaction may or may not have "
                       "been applied: " + one_line(e.what()));
   } catch (const pqxx::sql_error& e) {
     const std::string& state = e.sqlstate();
-    const std::string code = unavailable_state(state) ? "database_unavailable" : "database_error";
+    const ErrorCode code = unavailable_state(state) ? ErrorCode::database_unavailable : ErrorCode::database_error;
     const std::string tag = state.empty() ? "" : " (SQLSTATE " + state + ")";
-    return make_error(code, "the database refused a statement" + tag + ": " + one_line(e.what()));
+    Error error = make_error(code, "the database refused a statement" + tag + ": " + one_line(e.what()));
+    error.sqlstate = state;
+    return error;
   } catch (const pqxx::failure& e) {
-    return make_error("database_error", "the database call failed: " + one_line(e.what()));
+    return make_error(ErrorCode::database_error, "the database call failed: " + one_line(e.what()));
   } catch (const pqxx::pqxx_exception& e) {
-    return make_error("database_error", "the database library reported an error: " + one_line(e.base().what()));
+    return make_error(ErrorCode::database_error, "the database library reported an error: " + one_line(e.base().what()));
   } catch (const std::exception& e) {
-    return make_error("internal_error", std::string("a database callback failed: ") + e.what());
+    return make_error(ErrorCode::internal_error, std::string("a database callback failed: ") + e.what());
   } catch (...) {
-    return make_error("internal_error", "a database callback threw a value that is not an exception");
+    return make_error(ErrorCode::internal_error, "a database callback threw a value that is not an exception");
   }
 }
 
 std::string sqlstate_of(const Error& error) {
-  const std::string marker = "(SQLSTATE ";
-  const auto at = error.message.find(marker);
-  if (at == std::string::npos) return "";
-  const auto start = at + marker.size();
-  const auto end = error.message.find(')', start);
-  return end == std::string::npos ? "" : error.message.substr(start, end - start);
+  for (const Error* e = &error; e; e = e->cause.get())
+    if (!e->sqlstate.empty()) return e->sqlstate;
+  return "";
 }
 
 std::string conninfo(std::initializer_list<std::pair<std::string_view, std::string>> pairs) {
@@ -159,7 +158,7 @@ Result<ConnectionLease> Database::acquire() {
     while (pool_->idle.empty() && pool_->open >= pool_->options.max_connections) {
       if (pool_->freed.wait_until(lock, deadline) == std::cv_status::timeout && pool_->idle.empty() &&
           pool_->open >= pool_->options.max_connections) {
-        return make_error("database_unavailable",
+        return make_error(ErrorCode::database_unavailable,
                           "no database connection became free within " +
                               std::to_string(pool_->options.acquire_timeout.count()) + " ms (all " +
                               std::to_string(pool_->options.max_connections) + " are in use)");
@@ -186,7 +185,7 @@ Result<ConnectionLease> Database::acquire() {
     std::string reason = error.message;
     const auto colon = reason.find(": ");
     if (colon != std::string::npos) reason = reason.substr(colon + 2);
-    return make_error("database_unavailable", "cannot connect to the database: " + reason);
+    return make_error(ErrorCode::database_unavailable, "cannot connect to the database: " + reason);
   }
 }
 

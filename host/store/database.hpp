@@ -29,7 +29,7 @@ std::string quote_identifier(pqxx::connection_base& conn, std::string_view name)
 // The Error for the exception being handled; call only inside a catch block.
 Error error_from_current_exception();
 
-// The SQLSTATE recorded in a database_error's message ("23505"), or "" when there is none.
+// The SQLSTATE PostgreSQL gave for this error or its causes ("23505"), or "" when there is none.
 std::string sqlstate_of(const Error& error);
 
 // A libpq keyword/value string ("host='/x' dbname='y'") from pairs, each value quoted as libpq requires.
@@ -50,6 +50,8 @@ template <class T> inline constexpr bool is_result_v<Result<T>> = true;
 }  // namespace detail
 
 // A pooled connection, returned to the pool when destroyed. Movable, not copyable.
+// Not thread-safe: like any pqxx::connection, one thread uses it at a time (it may be moved to another thread).
+// Returning it to the pool is thread-safe, and a lease may outlive its Database.
 class ConnectionLease {
  public:
   ConnectionLease(ConnectionLease&& other) noexcept;
@@ -124,7 +126,7 @@ auto Database::with_connection(Fn&& fn) -> detail::as_result_t<std::invoke_resul
     }
   } catch (...) {
     Error error = error_from_current_exception();
-    if (error.code == "database_unavailable") lease->discard();
+    if (error.code == ErrorCode::database_unavailable) lease->discard();
     return Out(std::move(error));
   }
 }

@@ -35,7 +35,7 @@ const char* const kPostgresRoot = "/usr/lib/postgresql";
 const UnixUser* user_of(const EmbeddedPostgres::Impl& impl) { return impl.run_as ? &*impl.run_as : nullptr; }
 
 Error data_dir_error(const fs::path& dir, const std::string& why) {
-  return make_error("postgres_data_dir", "cannot use " + dir.string() + " as the PostgreSQL data directory: " + why);
+  return make_error(ErrorCode::postgres_data_dir, "cannot use " + dir.string() + " as the PostgreSQL data directory: " + why);
 }
 
 std::string read_text(const fs::path& file) {
@@ -84,7 +84,7 @@ bool has_tools(const fs::path& bin) {
 Result<fs::path> find_bin_dir(const fs::path& requested, const fs::path& data_dir) {
   if (!requested.empty()) {
     if (has_tools(requested)) return requested;
-    return make_error("postgres_not_found", "PostgreSQL programs initdb, pg_ctl and postgres are not all in " +
+    return make_error(ErrorCode::postgres_not_found, "PostgreSQL programs initdb, pg_ctl and postgres are not all in " +
                                                 requested.string());
   }
   const fs::path version_file = data_dir / "PG_VERSION";
@@ -93,7 +93,7 @@ Result<fs::path> find_bin_dir(const fs::path& requested, const fs::path& data_di
     const std::string major = first_line(version_file);
     const fs::path bin = fs::path(kPostgresRoot) / major / "bin";
     if (!major.empty() && has_tools(bin)) return bin;
-    return make_error("postgres_not_found",
+    return make_error(ErrorCode::postgres_not_found,
                       "the data directory " + data_dir.string() + " was initialised by PostgreSQL " + major +
                           ", which is not installed (no " + bin.string() +
                           "); install it, or upgrade the cluster with pg_upgrade");
@@ -104,7 +104,7 @@ Result<fs::path> find_bin_dir(const fs::path& requested, const fs::path& data_di
     if (!key.empty() && has_tools(entry.path() / "bin")) found.emplace_back(std::move(key), entry.path() / "bin");
   }
   if (found.empty())
-    return make_error("postgres_not_found",
+    return make_error(ErrorCode::postgres_not_found,
                       std::string("PostgreSQL is not installed: no ") + kPostgresRoot +
                           "/<version>/bin holds initdb, pg_ctl and postgres; install the postgresql package or "
                           "give gatehouse a database URL");
@@ -117,19 +117,19 @@ Result<std::optional<UnixUser>> resolve_run_as(const EmbeddedPostgresOptions& op
   if (geteuid() == 0) {
     std::string name = options.run_as_user.value_or("");
     if (name.empty()) {
-      if (!lookup_user("postgres").ok()) return make_error("postgres_run_as", refuse_root);
+      if (!lookup_user("postgres").ok()) return make_error(ErrorCode::postgres_run_as, refuse_root);
       name = "postgres";
     }
     auto user = lookup_user(name);
     if (!user.ok())
-      return make_error("postgres_run_as", "cannot run PostgreSQL as '" + name + "': there is no such user");
-    if (user->uid == 0) return make_error("postgres_run_as", refuse_root);
+      return make_error(ErrorCode::postgres_run_as, "cannot run PostgreSQL as '" + name + "': there is no such user");
+    if (user->uid == 0) return make_error(ErrorCode::postgres_run_as, refuse_root);
     return std::optional<UnixUser>(std::move(user.value()));
   }
   if (options.run_as_user && !options.run_as_user->empty()) {
     auto me = current_user();
     if (!me.ok() || me->name != *options.run_as_user)
-      return make_error("postgres_run_as", "cannot run PostgreSQL as '" + *options.run_as_user +
+      return make_error(ErrorCode::postgres_run_as, "cannot run PostgreSQL as '" + *options.run_as_user +
                                                "': gatehouse is not running as root, so it cannot switch users; "
                                                "leave run_as unset to use the current user");
   }
@@ -153,16 +153,16 @@ Result<void> check_settings(const std::map<std::string, std::string>& settings) 
       "data_directory",   "config_file",             "hba_file",                "ident_file"};
   for (const auto& [name, value] : settings) {
     if (!std::regex_match(name, name_shape))
-      return make_error("postgres_setting", "'" + name + "' is not a PostgreSQL setting name");
+      return make_error(ErrorCode::postgres_setting, "'" + name + "' is not a PostgreSQL setting name");
     if (std::find(managed.begin(), managed.end(), name) != managed.end())
-      return make_error("postgres_setting", "the setting " + name +
+      return make_error(ErrorCode::postgres_setting, "the setting " + name +
                                                 " is managed by gatehouse for the embedded cluster and cannot be set");
     if (name == "fsync" && value != "on" && value != "true" && value != "yes" && value != "1")
-      return make_error("postgres_setting",
+      return make_error(ErrorCode::postgres_setting,
                         "fsync must stay on: without it a crash can corrupt the embedded database");
     for (char c : value) {
       if (static_cast<unsigned char>(c) < 0x20)
-        return make_error("postgres_setting", "the value of setting " + name + " contains a control character");
+        return make_error(ErrorCode::postgres_setting, "the value of setting " + name + " contains a control character");
     }
   }
   return {};
@@ -216,12 +216,12 @@ Result<void> prepare_socket_dir(const fs::path& dir, const UnixUser* user) {
   if (!fs::exists(dir, ec)) {
     fs::create_directory(dir, ec);
     if (ec)
-      return make_error("postgres_data_dir", "cannot create the socket directory " + dir.string() + ": " + ec.message());
+      return make_error(ErrorCode::postgres_data_dir, "cannot create the socket directory " + dir.string() + ": " + ec.message());
   } else if (!fs::is_directory(dir, ec)) {
-    return make_error("postgres_data_dir", "the socket path " + dir.string() + " exists and is not a directory");
+    return make_error(ErrorCode::postgres_data_dir, "the socket path " + dir.string() + " exists and is not a directory");
   }
   if (chmod(dir.c_str(), 0700) != 0 || (user != nullptr && chown(dir.c_str(), user->uid, user->gid) != 0))
-    return make_error("postgres_data_dir",
+    return make_error(ErrorCode::postgres_data_dir,
                       "cannot set the owner and mode of the socket directory " + dir.string() + ": " + std::strerror(errno));
   return {};
 }
@@ -258,15 +258,15 @@ EmbeddedPostgres::~EmbeddedPostgres() {
 Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const EmbeddedPostgresOptions& options) {
   // ---- checks that touch nothing ----
   if (options.data_dir.empty())
-    return make_error("postgres_data_dir", "no PostgreSQL data directory was given");
+    return make_error(ErrorCode::postgres_data_dir, "no PostgreSQL data directory was given");
   std::error_code ec;
   const fs::path data_dir = fs::absolute(options.data_dir, ec).lexically_normal();
   if (ec) return data_dir_error(options.data_dir, ec.message());
   if (auto checked = check_path_characters(data_dir); !checked.ok()) return checked.take_error();
   if (options.port < 1 || options.port > 65535)
-    return make_error("postgres_setting", "the port " + std::to_string(options.port) + " is not between 1 and 65535");
+    return make_error(ErrorCode::postgres_setting, "the port " + std::to_string(options.port) + " is not between 1 and 65535");
   if (options.database.empty() || options.database.size() > 63 || options.database.find('\0') != std::string::npos)
-    return make_error("postgres_setting", "the database name must be 1 to 63 bytes long");
+    return make_error(ErrorCode::postgres_setting, "the database name must be 1 to 63 bytes long");
   if (auto checked = check_settings(options.settings); !checked.ok()) return checked.take_error();
 
   std::unique_ptr<EmbeddedPostgres> pg(new EmbeddedPostgres());
@@ -302,7 +302,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
     auto initdb = run_command(argv, user, kInitdbTimeout);
     if (!initdb.ok()) return initdb.take_error();
     if (initdb->exit_code != 0)
-      return make_error("postgres_initdb_failed", "initdb failed for " + data_dir.string() + ": " +
+      return make_error(ErrorCode::postgres_initdb_failed, "initdb failed for " + data_dir.string() + ": " +
                                                       (initdb->timed_out ? "timed out; " : "") + initdb->tail());
     pg->notes_.push_back("initialised a new PostgreSQL cluster in " + data_dir.string() + " with " +
                          bin.value().string());
@@ -324,7 +324,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
                                  timeout_ms);
       if (!stopped.ok()) return stopped.take_error();
       if (stopped->exit_code != 0)
-        return make_error("postgres_start_failed", "the PostgreSQL server (pid " + std::to_string(old_pid) +
+        return make_error(ErrorCode::postgres_start_failed, "the PostgreSQL server (pid " + std::to_string(old_pid) +
                                                        ") left running on " + data_dir.string() +
                                                        " did not stop: " + stopped->tail());
       pg->notes_.push_back("stopped the PostgreSQL server (pid " + std::to_string(old_pid) +
@@ -379,7 +379,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
     if (pid > 0 && is_postmaster_of(pid, data_dir))
       (void)run_command({pg_ctl, "stop", "-D", data_dir.string(), "-m", "fast", "-w"}, user, timeout_ms);
     const std::string why = log.empty() ? started->tail() : last_lines(log, 5);
-    return make_error("postgres_start_failed", "PostgreSQL did not start for " + data_dir.string() + ": " + why +
+    return make_error(ErrorCode::postgres_start_failed, "PostgreSQL did not start for " + data_dir.string() + ": " + why +
                                                    " (log: " + pg->log_file_.string() + ")");
   }
   pg->running_ = true;
@@ -415,7 +415,7 @@ Result<void> EmbeddedPostgres::stop() {
     // Already gone (killed, crashed): nothing is running, which is what stop() is for.
     auto status = run_command({pg_ctl, "status", "-D", data_dir_.string()}, user, std::chrono::seconds(30));
     if (!status.ok() || status->exit_code != 3)
-      return make_error("postgres_stop_failed",
+      return make_error(ErrorCode::postgres_stop_failed,
                         "PostgreSQL did not stop for " + data_dir_.string() + ": " + stopped->tail());
   }
   running_ = false;

@@ -42,6 +42,8 @@ struct EmbeddedPostgresOptions {
   bool sync_initdb = true;
 };
 
+// Not thread-safe: one owner thread starts, stops and releases it (the daemon's main thread). The getters read
+// values fixed by start() and may be called from any thread while nobody calls stop() or release().
 class EmbeddedPostgres {
  public:
   // Prepares the data directory, runs initdb when it holds no cluster (no PG_VERSION), starts the server

@@ -24,9 +24,9 @@ Result<std::vector<Migration>> sorted_checked(const std::vector<Migration>& migr
   std::sort(sorted.begin(), sorted.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     if (sorted[i].version <= 0)
-      return make_error("migration_invalid", "migration " + label(sorted[i]) + " has a version below 1");
+      return make_error(ErrorCode::migration_invalid, "migration " + label(sorted[i]) + " has a version below 1");
     if (i > 0 && sorted[i].version == sorted[i - 1].version)
-      return make_error("migration_invalid", "migrations " + label(sorted[i - 1]) + " and " + label(sorted[i]) +
+      return make_error(ErrorCode::migration_invalid, "migrations " + label(sorted[i - 1]) + " and " + label(sorted[i]) +
                                                  " share version " + std::to_string(sorted[i].version));
   }
   return sorted;
@@ -49,14 +49,14 @@ Result<Step> apply_next(Database& db, const std::vector<Migration>& migrations, 
 
     const int newest = applied.empty() ? 0 : *applied.rbegin();
     if (newest > latest)
-      return make_error("schema_too_new", "database schema version " + std::to_string(newest) +
+      return make_error(ErrorCode::schema_too_new, "database schema version " + std::to_string(newest) +
                                               " is newer than this gatehouse (" + std::to_string(latest) +
                                               "); upgrade gatehouse");
     for (int version : applied) {
       const bool known = std::any_of(migrations.begin(), migrations.end(),
                                      [&](const Migration& m) { return m.version == version; });
       if (!known)
-        return make_error("schema_unknown_migration",
+        return make_error(ErrorCode::schema_unknown_migration,
                           "database has migration " + std::to_string(version) +
                               " applied, which this gatehouse does not know; was it built from another branch?");
     }
@@ -71,7 +71,7 @@ Result<Step> apply_next(Database& db, const std::vector<Migration>& migrations, 
       throw;  // with_connection reports database_unavailable and drops the connection
     } catch (...) {
       Error error = error_from_current_exception();
-      return make_error("migration_failed", "migration " + label(*next) + " failed: " + error.message);
+      return make_error(ErrorCode::migration_failed, "migration " + label(*next) + " failed: " + error.message);
     }
     txn.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", next->version, next->name);
     return Step{false, next->version};

@@ -34,7 +34,7 @@ Result<UnixUser> user_from_passwd(const passwd& pw) {
     }
     count = n > count ? n : count * 2;
   }
-  return make_error("user_lookup_failed", "cannot list the groups of user '" + user.name + "'");
+  return make_error(ErrorCode::user_lookup_failed, "cannot list the groups of user '" + user.name + "'");
 }
 
 // Exec environment: ours without PG* variables, with HOME of the user the child becomes.
@@ -130,7 +130,7 @@ Result<UnixUser> lookup_user(const std::string& name) {
   passwd* found = nullptr;
   int rc = getpwnam_r(name.c_str(), &pw, buffer.data(), buffer.size(), &found);
   if (rc != 0 || found == nullptr)
-    return make_error("user_not_found", "there is no user named '" + name + "' on this system");
+    return make_error(ErrorCode::user_not_found, "there is no user named '" + name + "' on this system");
   return user_from_passwd(pw);
 }
 
@@ -140,13 +140,13 @@ Result<UnixUser> current_user() {
   passwd* found = nullptr;
   int rc = getpwuid_r(geteuid(), &pw, buffer.data(), buffer.size(), &found);
   if (rc != 0 || found == nullptr)
-    return make_error("user_not_found", "the user id " + std::to_string(geteuid()) + " of this process has no name");
+    return make_error(ErrorCode::user_not_found, "the user id " + std::to_string(geteuid()) + " of this process has no name");
   return user_from_passwd(pw);
 }
 
 Result<CommandOutcome> run_command(const std::vector<std::string>& argv, const UnixUser* run_as,
                                    std::chrono::milliseconds timeout) {
-  if (argv.empty()) return make_error("spawn_failed", "no program to run");
+  if (argv.empty()) return make_error(ErrorCode::spawn_failed, "no program to run");
   std::vector<std::string> args = argv;
   std::vector<std::string> env = child_environment(run_as);
   std::vector<char*> c_args = c_strings(args);
@@ -155,14 +155,14 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, const U
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
-    return make_error("spawn_failed", "cannot run " + argv[0] + ": pipe: " + std::strerror(errno));
+    return make_error(ErrorCode::spawn_failed, "cannot run " + argv[0] + ": pipe: " + std::strerror(errno));
 
   const pid_t pid = fork();
   if (pid < 0) {
     const int err = errno;
     close(fds[0]);
     close(fds[1]);
-    return make_error("spawn_failed", "cannot run " + argv[0] + ": fork: " + std::strerror(err));
+    return make_error(ErrorCode::spawn_failed, "cannot run " + argv[0] + ": fork: " + std::strerror(err));
   }
   if (pid == 0) {
     child_reset_signals();

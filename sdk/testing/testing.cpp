@@ -21,7 +21,7 @@ std::vector<Diagnostic> to_sdk(const std::vector<host::Diagnostic>& in) {
 }
 
 [[noreturn]] void throw_refused(const host::Error& error) {
-  throw Refused(error.code, error.describe(), to_sdk(error.diagnostics));
+  throw Refused(std::string(error.code_name()), error.describe(), to_sdk(error.diagnostics));
 }
 
 int64_t to_unix_ms(Clock::time_point t) {
@@ -42,7 +42,7 @@ Call<T> outcome_of(const host::Result<pb::Response>& response) {
     for (int c = 0; c <= static_cast<int>(Code::already_revoked); ++c) {
       if (e.code == code_name(static_cast<Code>(c))) call.code = static_cast<Code>(c);
     }
-    if (e.code == "transport_failed" || e.code == "bad_response") call.message = e.code + ": ";
+    if (e.code == "transport_failed" || e.code == "bad_response") call.message = std::string(e.code_name()) + ": ";
     call.message += e.message;
     call.diagnostics = to_sdk(e.diagnostics);
   } else {

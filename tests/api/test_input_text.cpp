@@ -26,7 +26,7 @@ Fault fault_of(const Result<T>& r) {
   REQUIRE_FALSE(r.ok());
   INFO(r.error().describe());
   REQUIRE(r.error().diagnostics.size() == 1);
-  return {r.error().code, r.error().diagnostics[0].path, r.error().diagnostics[0].reason, r.error().message};
+  return {std::string(r.error().code_name()), r.error().diagnostics[0].path, r.error().diagnostics[0].reason, r.error().message};
 }
 
 const std::string kNulText = "contains a NUL character";

@@ -29,7 +29,7 @@ class LosingClient final : public gatehouse::host::ProviderClient {
     gatehouse::provider::v1::Request request;
     const bool parsed = request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()));
     if (parsed && request.has_revoke() && refuse_revokes)
-      return gatehouse::host::make_error("transport_failed", "provider runner is down (test)");
+      return gatehouse::host::make_error(gatehouse::host::ErrorCode::transport_failed, "provider runner is down (test)");
     auto reply = inner_->call(request_bytes);
     if (parsed) {
       if (request.has_revoke()) {
@@ -38,7 +38,7 @@ class LosingClient final : public gatehouse::host::ProviderClient {
                            request.revoke().state() + "'");
       }
       if (request.has_grant() && lose)
-        return gatehouse::host::make_error("transport_failed", "provider runner died during a call (test)");
+        return gatehouse::host::make_error(gatehouse::host::ErrorCode::transport_failed, "provider runner died during a call (test)");
     }
     return reply;
   }
@@ -185,7 +185,7 @@ TEST_CASE("an owed compensating Revoke survives the engine: a new engine sends i
   world.plane().set_healthy("h1", true);
   GrantEngine second(world.db(), world.plane(), World::fast_options("e2"));
   second.start();
-  CHECK(wait_until([&] { return open_compensations(world).empty(); }, 10s));
+  CHECK(wait_until([&] { return open_compensations(world).empty(); }, 60s));
   second.stop();
   CHECK(h1->revokes() == std::vector<std::string>{id + " Thing state=''"});
   CHECK(world.grant_files("h1").empty());

@@ -35,7 +35,7 @@ TEST_CASE("a loader failing midway keeps every row it had, and the other loaders
   const auto* failed = second->loader("items");
   REQUIRE(failed != nullptr);
   CHECK(failed->status == "failed");
-  CHECK(failed->error_code == "internal");
+  CHECK(failed->error_code == "internal_error");
   CHECK(failed->resources_seen == 2);  // the first page arrived
   CHECK(failed->resources_removed == 0);
   CHECK(failed->retries == 0);  // internal is not retryable

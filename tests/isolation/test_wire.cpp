@@ -55,7 +55,7 @@ TEST_CASE("the handshake line names the framework and runner protocol; another p
 }
 
 TEST_CASE("errors and descriptions survive the trip as JSON", "[isolation][wire]") {
-  Error e = make_error("schema_invalid", "provider '/x.so' refused: bad", {{"/targets/A", "is wrong"}});
+  Error e = make_error(gatehouse::host::ErrorCode::schema_invalid, "provider '/x.so' refused: bad", {{"/targets/A", "is wrong"}});
   Error back = decode_error(encode_error(e));
   CHECK(back.code == e.code);
   CHECK(back.message == e.message);

@@ -97,9 +97,9 @@ TEST_CASE("calls travel as bytes and come back typed", "[loader][demo]") {
 }
 
 TEST_CASE("transport and availability errors are retryable, input errors are not", "[loader]") {
-  CHECK(is_retryable(make_error("unavailable", "backend down")));
-  CHECK(is_retryable(make_error("deadline_exceeded", "slow")));
-  CHECK(is_retryable(make_error("transport_failed", "runner crashed")));
-  CHECK_FALSE(is_retryable(make_error("invalid_argument", "bad target")));
-  CHECK_FALSE(is_retryable(make_error("permission_denied", "no")));
+  CHECK(is_retryable(make_error(gatehouse::host::ErrorCode::unavailable, "backend down")));
+  CHECK(is_retryable(make_error(gatehouse::host::ErrorCode::deadline_exceeded, "slow")));
+  CHECK(is_retryable(make_error(gatehouse::host::ErrorCode::transport_failed, "runner crashed")));
+  CHECK_FALSE(is_retryable(make_error(gatehouse::host::ErrorCode::invalid_argument, "bad target")));
+  CHECK_FALSE(is_retryable(make_error(gatehouse::host::ErrorCode::permission_denied, "no")));
 }
