@@ -35,6 +35,8 @@ struct HttpServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
+  // Where handlers run (HttpServerOptions::threads); created in start().
+  std::optional<asio::thread_pool> workers;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
   std::mutex mutex;
@@ -42,6 +44,17 @@ struct HttpServer::Impl {
   bool stopped = false;
 
   void accept();
+  // Under the mutex, so stop() cannot check in_flight between the decrement and the notify and miss it.
+  void finished_one() {
+    std::lock_guard lock(mutex);
+    if (--in_flight == 0) idle.notify_all();
+  }
+  bool on_io_thread(const HttpRequest& request) const {
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    for (const auto& p : options.io_thread_paths)
+      if (p == path) return true;
+    return false;
+  }
 };
 
 namespace {
@@ -131,6 +144,20 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = message.version();
 
     ++server_.in_flight;
+    if (server_.on_io_thread(request)) {
+      respond(handle(request));
+      return;
+    }
+    // The handler may wait on PostgreSQL or a provider: a worker does it, and the answer is written back on this
+    // session's strand (the stream's executor), where every other operation of the session runs.
+    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request)]() mutable {
+      auto response = self->handle(request);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
+    });
+  }
+
+  HttpResponse handle(const HttpRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     HttpResponse response;
     try {
@@ -146,8 +173,12 @@ class Session : public std::enable_shared_from_this<Session> {
       } catch (...) {
       }
     }
+    return response;
+  }
+
+  void respond(HttpResponse response) {
     write(std::move(response));
-    if (--server_.in_flight == 0) server_.idle.notify_all();
+    server_.finished_one();
   }
 
   void fail(ErrorCode code, const std::string& message) {
@@ -223,8 +254,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return make_error(ErrorCode::listen_failed, "cannot listen on " + where + ": " + ec.message());
+  impl->workers.emplace(std::max<std::size_t>(1, options.threads));
   impl->accept();
-  const std::size_t n = std::max<std::size_t>(1, options.threads);
+  const std::size_t n = std::max<std::size_t>(1, options.io_threads);
   for (std::size_t i = 0; i < n; ++i) impl->threads.emplace_back([io = &impl->io] { io->run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -258,6 +290,9 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(impl_->mutex);
     impl_->idle.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
   }
+  // Workers first: a handler still running finishes (its provider calls have deadlines) and posts its answer
+  // to an io_context that is then stopped; nothing runs a handler after stop() returns.
+  impl_->workers->join();
   impl_->io.stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();

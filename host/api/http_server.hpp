@@ -13,13 +13,19 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gatehouse::host::api {
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8470;  // 0: any free port (see HttpServer::port())
+  // Handler threads (a worker pool): every request but those of `io_thread_paths` is handled there, so a slow
+  // provider or database holds a worker, never an I/O thread. The database pool is sized from this.
   std::size_t threads = 4;
+  // I/O threads: accept, read, write, and answer `io_thread_paths` (cheap, in-memory: /healthz) themselves.
+  std::size_t io_threads = 2;
+  std::vector<std::string> io_thread_paths{"/healthz"};
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{10};   // for a whole request, headers and body
@@ -27,9 +33,9 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{60};   // keep-alive connections with no request pending
 };
 
-// Threads: the Handler and the Observer are called from all the I/O threads at once, so they must be
+// Threads: the Handler and the Observer are called from the worker and I/O threads at once, so they must be
 // thread-safe. stop() may be called from any thread and is idempotent (a mutex guards it), but never from a
-// Handler or Observer: it joins the I/O threads. port() and address() may be called from any thread before stop().
+// Handler or Observer: it joins the I/O and worker threads. port() and address() may be called from any thread before stop().
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
