@@ -121,6 +121,7 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   // Every provider file is first loaded in a throwaway runner process (a file that crashes or hangs while
   // loading is refused without harming us); files accepted before and unchanged since are remembered here.
   isolation::ScanOptions scan;
+  scan.safety.allowed_sha256 = config.provider_allowed_sha256;
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (!ec) scan.cache_file = config.data_dir / "provider-scan-cache.json";

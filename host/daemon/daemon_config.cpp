@@ -111,6 +111,7 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   const json providers = doc.value("providers", json::object());
   for (const auto& p : providers.value("search_paths", json::array())) c.provider_paths.emplace_back(p.get<std::string>());
   if (!providers.contains("search_paths")) c.provider_paths = default_provider_paths();
+  for (const auto& d : providers.value("allowed_sha256", json::array())) c.provider_allowed_sha256.push_back(d.get<std::string>());
   const json health = doc.value("health", json::object());
   c.health_interval = std::chrono::seconds(health.value("interval_seconds", 30));
   c.health_timeout = std::chrono::seconds(health.value("timeout_seconds", 5));

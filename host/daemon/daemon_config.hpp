@@ -23,6 +23,8 @@ struct DaemonConfig {
   std::optional<std::string> database_url;  // resolved (env:/file: references read); never logged
   std::size_t database_max_connections = 16;
   std::vector<std::filesystem::path> provider_paths;
+  // providers.allowed_sha256: when not empty, only files with one of these digests are loaded.
+  std::vector<std::string> provider_allowed_sha256;
   std::chrono::seconds health_interval{30};
   std::chrono::seconds health_timeout{5};
   std::size_t grant_workers = 4;

@@ -1,6 +1,7 @@
 #include "isolation/provider_scan.hpp"
 
 #include "isolation/describe_in_runner.hpp"
+#include "isolation/file_safety.hpp"
 #include "isolation/runner_location.hpp"
 #include "loader/dll_loader.hpp"
 
@@ -9,6 +10,9 @@
 namespace gatehouse::host::isolation {
 
 Result<ScanVerdict> scan_provider(const std::filesystem::path& path, const ScanOptions& options) {
+  // Before anything of the file runs, even in a throwaway runner, and before a cached verdict counts.
+  if (options.check_file_safety)
+    if (auto safe = check_provider_file(path, options.safety); !safe) return safe.take_error();
   auto file = fingerprint(path);
   if (!file) return file.take_error();
   std::optional<ScanCache> cache;

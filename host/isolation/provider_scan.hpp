@@ -5,6 +5,7 @@
 #pragma once
 
 #include "isolation/isolated_module.hpp"
+#include "isolation/file_safety.hpp"
 #include "isolation/scan_cache.hpp"
 
 #include <chrono>
@@ -19,6 +20,10 @@ struct ScanOptions {
   std::chrono::milliseconds shutdown_grace{2'000};
   std::optional<std::uint64_t> memory_limit_bytes;  // RLIMIT_AS for the scanning runner
   std::filesystem::path cache_file;                 // where accepted files are remembered; empty: scan every time
+  // Owner, mode and (when listed) digest of each file, checked first (file_safety.hpp). Tests that build files
+  // in temporary directories keep it on: they are owned by the user running them.
+  bool check_file_safety = true;
+  FileSafetyPolicy safety{};
 };
 
 struct ScanVerdict {

@@ -62,6 +62,11 @@ bool complete(const std::string& data) {
 }  // namespace
 
 RawResponse raw_exchange(int port, const std::string& bytes, int timeout_seconds, std::size_t stall_after) {
+  return raw_exchange(port, bytes, timeout_seconds, stall_after, {});
+}
+
+RawResponse raw_exchange(int port, const std::string& bytes, int timeout_seconds, std::size_t stall_after,
+                         const std::function<void()>& stalled) {
   const int fd = connect_loopback(port);
   if (fd < 0) return {};
   const std::string to_send = stall_after > 0 ? bytes.substr(0, stall_after) : bytes;
@@ -75,6 +80,7 @@ RawResponse raw_exchange(int port, const std::string& bytes, int timeout_seconds
       const auto n = ::send(fd, to_send.data() + sent, std::min<std::size_t>(to_send.size() - sent, 65536), MSG_NOSIGNAL);
       if (n <= 0) sent = to_send.size();  // the server closed on us: read what it said
       else sent += static_cast<std::size_t>(n);
+      if (sent == to_send.size() && stall_after > 0 && stalled) stalled();
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       char buffer[65536];

@@ -2,6 +2,8 @@
 // real client never would (garbage, oversized bodies, requests that stall halfway).
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -16,6 +18,10 @@ struct RawResponse {
 // Sends `bytes` and reads one response (Content-Length or until close). `stall_after` > 0: send only that
 // many bytes and then wait for the server's answer without sending the rest.
 RawResponse raw_exchange(int port, const std::string& bytes, int timeout_seconds = 20, std::size_t stall_after = 0);
+// The same, calling `stalled` (from the calling thread) once those first `stall_after` bytes are sent: the
+// request now hangs halfway, for a test to wait on.
+RawResponse raw_exchange(int port, const std::string& bytes, int timeout_seconds, std::size_t stall_after,
+                         const std::function<void()>& stalled);
 
 // A well-formed request with an optional bearer token and JSON body.
 std::string http_request(const std::string& method, const std::string& target, const std::string& token = "",

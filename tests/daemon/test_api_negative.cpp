@@ -6,10 +6,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 using gatehouse::test::DaemonFixture;
 using gatehouse::test::error_of;
+using gatehouse::test::eventually;
 using gatehouse::test::http_request;
 using gatehouse::test::raw_exchange;
 using gatehouse::test::RawResponse;
@@ -110,10 +112,15 @@ TEST_CASE("transport abuse: oversized bodies, slow clients, garbage bytes", "[da
     CHECK(r.status == 400);
   }
   SECTION("many slow clients at once do not stop others being served") {
+    // Each holds a connection with half a request (until the 2 s read timeout answers it) while the test is served.
+    std::atomic<int> stalled{0};
     std::vector<std::thread> slow;
     for (int i = 0; i < 20; ++i)
-      slow.emplace_back([&] { raw_exchange(d.port, http_request("GET", "/v1/handlers", d.admin_token), 5, 10); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      slow.emplace_back([&] {
+        raw_exchange(d.port, http_request("GET", "/v1/handlers", d.admin_token), 5, 10, [&] { ++stalled; });
+      });
+    const bool all_stalled = eventually([&] { return stalled.load() == 20; });
+    CHECK(all_stalled);
     CHECK(d.call("GET", "/healthz", "").status == 200);
     for (auto& t : slow) t.join();
   }

@@ -78,7 +78,7 @@ void grant_through(DaemonFixture& d, const std::string& id, const std::string& p
 
 }  // namespace
 
-TEST_CASE("with logging.format json every log line is one JSON object; provider lines carry their handler",
+TEST_CASE("with logging.format json every log line is one JSON object - provider lines carry their handler",
           "[daemon][logging]") {
   DaemonOptions options;
   options.extra_config = "logging:\n  format: json\n  level: debug\n";

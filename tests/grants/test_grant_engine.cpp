@@ -187,11 +187,13 @@ TEST_CASE("failover: unavailable and timeout go to the next route - a non-retrya
   }
 
   SECTION("timeout, with a compensating revoke when the late call succeeds") {
-    world.script("h1", "grant_mode", "hang:2000");
+    // h1's Grant is held until the test releases it: the engine gives up on it at its 500 ms call timeout.
+    world.script("h1", "grant_mode", "hold:release");
     const auto g = request(engine, world.spec("alice@example.com", 600s));
-    const auto started = std::chrono::steady_clock::now();
     REQUIRE(engine.run_once().ok());
-    CHECK(std::chrono::steady_clock::now() - started < 1800ms);  // did not wait for h1
+    // Did not wait for h1: its Grant is there, still held (nothing granted at h1 until the test releases it).
+    CHECK(wait_until([&] { return world.calls("h1") == std::vector<std::string>{"grant " + g.id}; }, 60s));
+    CHECK(world.grant_files("h1").empty());
     const auto now = get(engine, g.id);
     CHECK(now.status == GrantStatus::active);
     CHECK(now.handler_id == "h2");
@@ -201,11 +203,12 @@ TEST_CASE("failover: unavailable and timeout go to the next route - a non-retrya
     REQUIRE(failures.size() == 1);
     CHECK(failures[0] == std::pair<std::string, std::string>{"h1", "deadline_exceeded"});
     // h1's call finishes late and grants; the engine takes that back there.
-    CHECK(
-        wait_until([&] { return world.calls_of("h1", "revoke " + g.id) == 1 && world.grant_files("h1").empty(); }, 5s));
+    world.script("h1", "release", "now");
+    CHECK(wait_until(
+        [&] { return world.calls_of("h1", "revoke " + g.id) == 1 && world.grant_files("h1").empty(); }, 60s));
     CHECK(world.calls("h1") == std::vector<std::string>{"grant " + g.id, "revoke " + g.id});
-    CHECK(
-        wait_until([&] { return has_note(engine, g.id, "succeeded late; compensating Revoke there succeeded"); }, 2s));
+    CHECK(wait_until(
+        [&] { return has_note(engine, g.id, "succeeded late; compensating Revoke there succeeded"); }, 60s));
     CHECK(world.grant_files("h2") == std::set<std::string>{g.id});
     CHECK(count(world.db(), "SELECT count(*) FROM accesses WHERE status = 'active' AND handler_id = 'h2'") == 1);
   }
@@ -236,7 +239,7 @@ TEST_CASE("no handler can grant: pending with backoff and one note per reason - 
   engine.start();
 
   const auto g = request(engine, world.spec("alice@example.com", 2s));
-  CHECK(wait_until([&] { return get(engine, g.id).attempts >= 4; }, 5s));
+  CHECK(wait_until([&] { return get(engine, g.id).attempts >= 4; }, 60s));
   auto now = get(engine, g.id);
   CHECK(now.status == GrantStatus::pending);
   CHECK(now.last_error ==
@@ -245,26 +248,27 @@ TEST_CASE("no handler can grant: pending with backoff and one note per reason - 
   CHECK(notes_containing(engine, g.id, "no handler could grant it") == 1);
   CHECK(world.calls_of("h1", "grant " + g.id) >= 4);
 
-  std::this_thread::sleep_for(1500ms);  // pending for a while longer
+  // Pending for a while longer: time passing is the point here (the clock must not have started), nothing to
+  // wait for instead.
+  std::this_thread::sleep_for(1500ms);
   world.script("h2", "mode", "");
-  CHECK(wait_until([&] { return get(engine, g.id).status == GrantStatus::active; }, 3s));
+  CHECK(wait_until([&] { return get(engine, g.id).status == GrantStatus::active; }, 60s));
   now = get(engine, g.id);
   REQUIRE(now.activated_at);
   REQUIRE(now.ends_at);
   CHECK(*now.ends_at - *now.activated_at == 2s);
   CHECK(*now.activated_at - now.requested_at > 1500ms);
   CHECK(now.handler_id == "h2");
-  CHECK(wait_until([&] { return get(engine, g.id).status == GrantStatus::expired; }, 4s));
+  CHECK(wait_until([&] { return get(engine, g.id).status == GrantStatus::expired; }, 60s));
   now = get(engine, g.id);
   REQUIRE(now.ended_at);
-  CHECK(*now.ended_at >= *now.ends_at);
-  CHECK(*now.ended_at - *now.ends_at < 1s);
+  CHECK(*now.ended_at >= *now.ends_at);  // not before its end (how soon after depends on the machine)
   CHECK(world.grant_files("h2").empty());
   CHECK(transitions(engine, g.id) ==
         Pairs{{"-", "pending"}, {"pending", "active"}, {"active", "revoking"}, {"revoking", "expired"}});
 }
 
-TEST_CASE("revoke goes to the granting handler whatever its health; only a same-backend handler may take it",
+TEST_CASE("revoke goes to the granting handler whatever its health - only a same-backend handler may take it",
           "[grants][revoke]") {
   World world("grants_pinned");
   world.add_handler("h1");
@@ -421,21 +425,22 @@ TEST_CASE("overlapping grants share one provider access until the last one ends"
   GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
   engine.start();
 
-  const auto first = request(engine, world.spec("alice@example.com", 1s));
-  REQUIRE(wait_until([&] { return get(engine, first.id).status == GrantStatus::active; }, 3s));
-  const auto second = request(engine, world.spec("alice@example.com", 3s));
-  REQUIRE(wait_until([&] { return get(engine, second.id).status == GrantStatus::active; }, 3s));
+  // The second must join while the first is still active: 3 s of margin for that on a loaded machine.
+  const auto first = request(engine, world.spec("alice@example.com", 3s));
+  REQUIRE(wait_until([&] { return get(engine, first.id).status == GrantStatus::active; }, 60s));
+  const auto second = request(engine, world.spec("alice@example.com", 6s));
+  REQUIRE(wait_until([&] { return get(engine, second.id).status == GrantStatus::active; }, 60s));
   CHECK_THAT(last_reason(engine, second.id), Catch::Contains("joined the access that handler 'h1' already grants"));
   CHECK(world.calls("h1") == std::vector<std::string>{"grant " + first.id});
 
   // The first expires: its access is still needed by the second, so nothing is revoked.
-  REQUIRE(wait_until([&] { return get(engine, first.id).status == GrantStatus::expired; }, 3s));
+  REQUIRE(wait_until([&] { return get(engine, first.id).status == GrantStatus::expired; }, 60s));
   CHECK(last_reason(engine, first.id) == "expired at its end time; access still covered by grant " + second.id);
   CHECK(world.grant_files("h1") == std::set<std::string>{first.id});
   CHECK(get(engine, second.id).status == GrantStatus::active);
 
   // The second ends: now the provider's Revoke runs, once, with the first grant's key and state.
-  REQUIRE(wait_until([&] { return get(engine, second.id).status == GrantStatus::expired; }, 5s));
+  REQUIRE(wait_until([&] { return get(engine, second.id).status == GrantStatus::expired; }, 60s));
   CHECK(world.grant_files("h1").empty());
   CHECK(world.calls("h1") == std::vector<std::string>{"grant " + first.id, "revoke " + first.id});
   CHECK(transitions(engine, first.id) == Pairs{{"-", "pending"}, {"pending", "active"}, {"active", "expired"}});
@@ -504,7 +509,7 @@ TEST_CASE("failing revokes retry with backoff - are flagged revoke_failing - and
 
   world.script("h1", "revoke_mode", "unavailable");
   const auto g = request(engine, world.spec("alice@example.com", 1s));
-  REQUIRE(wait_until([&] { return get(engine, g.id).revoke_failing; }, 6s));
+  REQUIRE(wait_until([&] { return get(engine, g.id).revoke_failing; }, 60s));
   auto now = get(engine, g.id);
   CHECK(now.status == GrantStatus::revoking);
   CHECK(now.attempts >= 5);
@@ -516,17 +521,19 @@ TEST_CASE("failing revokes retry with backoff - are flagged revoke_failing - and
 
   // Another grant of the same access waits for the revoke instead of racing it.
   const auto next = request(engine, world.spec("alice@example.com", 1s));
-  std::this_thread::sleep_for(300ms);
+  CHECK(wait_until(
+      [&] { return get(engine, next.id).last_error.find("waiting for the revoke of the same access") != std::string::npos; },
+      60s));
   CHECK(get(engine, next.id).status == GrantStatus::pending);
   CHECK_THAT(get(engine, next.id).last_error, Catch::Contains("waiting for the revoke of the same access"));
 
   world.script("h1", "revoke_mode", "");
-  REQUIRE(wait_until([&] { return get(engine, g.id).status == GrantStatus::expired; }, 3s));
+  REQUIRE(wait_until([&] { return get(engine, g.id).status == GrantStatus::expired; }, 60s));
   now = get(engine, g.id);
   CHECK_FALSE(now.revoke_failing);
   CHECK(now.last_error.empty());
   // Then the waiting grant gets a fresh access, granted under its own id.
-  REQUIRE(wait_until([&] { return get(engine, next.id).status != GrantStatus::pending; }, 3s));
+  REQUIRE(wait_until([&] { return get(engine, next.id).status != GrantStatus::pending; }, 60s));
   CHECK(world.calls_of("h1", "grant " + next.id) == 1);
 }
 

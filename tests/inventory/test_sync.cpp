@@ -2,6 +2,7 @@
 // memory-bounded streaming, one sync per handler, the schedule.
 #include "inventory_fixture.hpp"
 
+#include <chrono>
 #include <thread>
 
 using namespace gatehouse;
@@ -142,17 +143,21 @@ TEST_CASE("200k synthetic users stream through a bounded buffer, with progress v
 
   auto id = engine.start_run("demo-big");
   REQUIRE(id.ok());
+  // Polls the run until it ends. The deadline only matters when the sync is stuck: how long it takes depends on
+  // the machine.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
   bool saw_progress = false;
   host::inventory::SyncRun last;
-  for (int i = 0; i < 3000; ++i) {
+  for (;;) {
     auto polled = host::inventory::get_sync_run(f.db, *id);
     REQUIRE(polled.ok());
     last = *polled;
     if (last.status == "running" && last.resources_seen > 0 && last.resources_seen < 200'008) saw_progress = true;
-    if (last.status != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (last.status != "running" || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   engine.stop();
+  INFO("run " << *id << " is " << last.status << " with " << last.resources_seen << " resources seen");
   CHECK(saw_progress);
   REQUIRE(last.status == "succeeded");
   CHECK(last.resources_seen == 200'008);
@@ -174,9 +179,11 @@ TEST_CASE("only one sync of a handler runs at a time, in this engine and across 
   InventoryFixture f("inventory_exclusive");
   f.scripted_handler("scripted-1");
   f.script_file("items.json", items(3));
-  f.script_file("items_hang_ms", "1500");
-  SyncEngine engine(f.db, *f.registry, quick_options());
-  SyncEngine other_replica(f.db, *f.registry, quick_options());
+  f.script_file("items_hold", "");  // the first run stays in its first page until the test removes this
+  auto options = quick_options();
+  options.call_timeout = std::chrono::seconds(60);  // the held page is not a timeout
+  SyncEngine engine(f.db, *f.registry, options);
+  SyncEngine other_replica(f.db, *f.registry, options);
 
   auto id = engine.start_run("scripted-1");
   REQUIRE(id.ok());
@@ -190,12 +197,12 @@ TEST_CASE("only one sync of a handler runs at a time, in this engine and across 
   CHECK(elsewhere.error().code == "sync_in_progress");
   CHECK(elsewhere.error().message.find("(run " + std::to_string(*id) + ")") != std::string::npos);
 
+  f.remove_script_file("items_hold");
   engine.stop();  // waits for the run
   auto done = host::inventory::get_sync_run(f.db, *id);
   REQUIRE(done.ok());
   CHECK(done->status != "running");
   // Once it ended, the other engine may sync.
-  f.remove_script_file("items_hang_ms");
   auto later = other_replica.run("scripted-1");
   REQUIRE(later.ok());
   CHECK(later->status == "succeeded");
@@ -215,9 +222,10 @@ TEST_CASE("the schedule syncs healthy handlers only, and an interval of 0 turns 
   options.scheduler_tick = std::chrono::milliseconds(100);
   SyncEngine engine(f.db, *f.registry, options);
   engine.start();
-  for (int i = 0; i < 100 && f.scalar("SELECT count(*) FROM sync_runs WHERE handler_id = 'demo-healthy' AND "
-                                      "status = 'succeeded'") < 2;
-       ++i)
+  // Two scheduled syncs of the healthy handler; the deadline only matters when the schedule is stuck.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (f.scalar("SELECT count(*) FROM sync_runs WHERE handler_id = 'demo-healthy' AND status = 'succeeded'") < 2 &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   engine.stop();
   CHECK(f.scalar("SELECT count(*) FROM sync_runs WHERE handler_id = 'demo-healthy' AND trigger = 'schedule'") >= 2);

@@ -54,7 +54,7 @@ TEST_CASE("a loader failing midway keeps every row it had, and the other loaders
   CHECK(f.scalar("SELECT count(*) FROM resources WHERE type = 'Item'") == 3);
 }
 
-TEST_CASE("retryable failures are retried with backoff; past the attempts the loader fails") {
+TEST_CASE("retryable failures are retried with backoff - past the attempts the loader fails") {
   InventoryFixture f("inventory_retry");
   f.scripted_handler("scripted-1");
   f.script_file("items.json", items(4));

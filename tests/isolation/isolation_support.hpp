@@ -79,8 +79,10 @@ inline nlohmann::json demo_config(const TempDir& state, int page_size = 500) {
   return {{"state_dir", state.path()}, {"token", "demo-token-123"}, {"page_size", page_size}};
 }
 
-// Polls `condition` until it holds or `limit` passes.
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
+// Polls `condition` until it holds or `limit` passes. The limit is a deadline for a stuck test on a loaded
+// machine, never a bound on how fast something must happen: pass a shorter one only to wait for something that
+// may rightly never come.
+inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 60s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;

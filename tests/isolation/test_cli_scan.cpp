@@ -49,7 +49,7 @@ TEST_CASE("provider inspect and validate-config refuse files that die while load
 TEST_CASE("provider inspect refuses a file that hangs while loading, after the scan timeout", "[cli][isolation][scan]") {
   TempDir cache("gatehouse-cli-cache");
   const std::string path = fixture_path("hang_in_static_constructor");
-  auto inspected = run_process({cli_path(), "provider", "inspect", path}, {{"XDG_CACHE_HOME", cache.path()}}, 30);
+  auto inspected = run_process({cli_path(), "provider", "inspect", path}, {{"XDG_CACHE_HOME", cache.path()}}, 60);
   CHECK(inspected.exit_code == 3);
   CHECK_THAT(inspected.err, Catch::Contains("error: provider '" + path +
                                             "' refused: it did not finish loading within 10 s (the runner was killed)"));

@@ -114,7 +114,7 @@ TEST_CASE("conformance: the demo provider isolated", "[isolation][conformance]")
   conformance(**module);
 }
 
-TEST_CASE("large requests and responses cross the socket whole; oversized ones are refused", "[isolation][wire]") {
+TEST_CASE("large requests and responses cross the socket whole - oversized ones are refused", "[isolation][wire]") {
   auto module = load_provider_isolated(hello_provider_path(), fast_options());
   REQUIRE(module.ok());
   auto client = (*module)->create({{"api_key", "k"}}, "h-large");

@@ -11,6 +11,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
+#include <string>
 #include <thread>
 
 using namespace grant_test;
@@ -27,7 +29,7 @@ routing::Route route(const std::string& handler, int priority) { return routing:
 isolation::IsolatedClient& isolate(World& world, const std::string& id, std::chrono::milliseconds call_timeout) {
   isolation::IsolationOptions options;
   options.runner_path = GATEHOUSE_RUNNER_PATH;
-  options.call_timeout = call_timeout;  // below the engine's 500 ms: the runner is killed, nothing returns late
+  options.call_timeout = call_timeout;  // below the engine's call timeout: the runner is killed, nothing returns late
   options.initial_backoff = 20ms;
   options.max_backoff = 200ms;
   options.max_restarts = 20;
@@ -43,6 +45,15 @@ isolation::IsolatedClient& isolate(World& world, const std::string& id, std::chr
   auto& isolated = dynamic_cast<isolation::IsolatedClient&>(*shared);
   world.plane().set_handler(id, std::move(shared), true);
   return isolated;
+}
+
+// True while `pid` names a live process (a zombie counts as gone).
+bool process_exists(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
 long long open_compensations(World& world) {
@@ -83,21 +94,27 @@ TEST_CASE("a runner dying in the middle of a Grant fails over to the next route"
   World world("isolation_failover_crash");
   world.add_handler("h1");
   world.add_handler("h2");
-  auto& h1 = isolate(world, "h1", 400ms);
+  // The Grant at h1 hangs until the test kills its runner: no deadline (runner's or engine's) comes first.
+  auto& h1 = isolate(world, "h1", 60s);
   world.routes({route("h1", 100), route("h2", 50)});
-  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+  auto options = World::fast_options("e1");
+  options.call_timeout = 90s;
+  GrantEngine engine(world.db(), world.plane(), options);
 
-  world.script("h1", "grant_mode", "hang:300");  // time for the test to kill the runner mid-call
+  world.script("h1", "grant_mode", "hang:120000");
   const pid_t runner = h1.health().pid;
   REQUIRE(runner > 0);
   auto g = engine.request(world.spec("alice@example.com", 600s));
   REQUIRE(g.ok());
+  bool in_grant = false;
   std::thread killer([&] {
-    wait_until([&] { return world.calls_of("h1", "grant " + g->id) == 1; }, 5s);
+    // Mid-call: the Grant reached the provider (its calls.log line), then the runner dies.
+    in_grant = wait_until([&] { return world.calls_of("h1", "grant " + g->id) == 1; }, 60s);
     ::kill(runner, SIGSEGV);
   });
   REQUIRE(engine.run_once().ok());
   killer.join();
+  REQUIRE(in_grant);
 
   auto now = engine.get(g->id);
   REQUIRE(now.ok());
@@ -110,10 +127,10 @@ TEST_CASE("a runner dying in the middle of a Grant fails over to the next route"
   CHECK(world.grant_files("h1").empty());
   CHECK(world.grant_files("h2") == std::set<std::string>{g->id});
   // h1 comes back by itself, healthy, with its instance.
-  CHECK(wait_until([&] { return h1.health().healthy && h1.health().pid != runner; }, 5s));
+  CHECK(wait_until([&] { return h1.health().healthy && h1.health().pid != runner; }, 60s));
   CHECK(world.plane().handler_healthy("h1"));
   // The outcome at h1 was unknown: it gets a compensating Revoke with the grant's key (nothing to take back here).
-  CHECK(compensated(world, engine, 5s));
+  CHECK(compensated(world, engine, 60s));
   CHECK(world.calls_of("h1", "revoke " + g->id) == 1);
   CHECK(has_note(engine, g->id, "compensating Revoke on handler 'h1' after an unknown Grant outcome: succeeded"));
   CHECK(world.grant_files("h2") == std::set<std::string>{g->id});
@@ -126,10 +143,15 @@ TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and 
   world.add_handler("h2");
   auto& h1 = isolate(world, "h1", 200ms);
   world.routes({route("h1", 100), route("h2", 50)});
-  GrantEngine engine(world.db(), world.plane(), World::fast_options("e1"));
+  // The runner's 200 ms deadline is what ends the call: the engine's own comes far later.
+  auto options = World::fast_options("e1");
+  options.call_timeout = 60s;
+  GrantEngine engine(world.db(), world.plane(), options);
 
-  world.script("h1", "grant_mode", "hang:2000");
+  // Hangs far longer than the test: only the kill at the deadline ends it.
+  world.script("h1", "grant_mode", "hang:120000");
   const pid_t runner = h1.health().pid;
+  REQUIRE(runner > 0);
   auto g = engine.request(world.spec("alice@example.com", 600s));
   REQUIRE(g.ok());
   REQUIRE(engine.run_once().ok());
@@ -141,11 +163,12 @@ TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and 
   CHECK_THAT(last_reason(engine, g->id),
              Catch::Contains("after handler 'h1': deadline_exceeded:") &&
                  Catch::Contains("did not answer a call within 200 ms; the runner was killed"));
-  // The hung call died with its runner: no late grant at h1. Its outcome was unknown, so h1 is sent one
-  // compensating Revoke with the grant's key once its runner is back (the provider had nothing to revoke).
-  std::this_thread::sleep_for(2500ms);
+  // The hung call died with its runner (gone: nothing of it can come back late), so no grant at h1. Its outcome
+  // was unknown, so h1 is sent one compensating Revoke with the grant's key once its runner is back (the
+  // provider had nothing to revoke).
+  CHECK(wait_until([&] { return !process_exists(runner); }, 60s));
   CHECK(world.grant_files("h1").empty());
-  CHECK(compensated(world, engine, 5s));
+  CHECK(compensated(world, engine, 60s));
   CHECK(world.calls("h1") == std::vector<std::string>{"grant " + g->id, "revoke " + g->id});
   CHECK(has_note(engine, g->id,
                  "compensating Revoke on handler 'h1' after an unknown Grant outcome: succeeded (the provider said "
@@ -183,11 +206,13 @@ TEST_CASE("killing runners with SIGKILL and SIGSEGV during a load of grants lose
           const auto health = h1.health();
           victim = health.pid;
           return health.healthy && victim > 0 && victim != killed;
-        }, 5s)) {
+        }, 60s)) {
       break;
     }
+    // Mid-load: this runner has taken a Grant since the last kill (or everything is active already).
+    const auto calls_before = world.calls("h1").size();
+    wait_until([&] { return world.calls("h1").size() > calls_before || active() >= kGrants; }, 60s);
     if (active() >= kGrants) break;
-    std::this_thread::sleep_for(30ms);
     if (::kill(victim, signal) == 0) ++kills;
     killed = victim;
   }

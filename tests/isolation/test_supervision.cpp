@@ -32,7 +32,7 @@ Isolated start_fixture(const std::string& mode, const IsolationOptions& options,
 
 }  // namespace
 
-TEST_CASE("a segfault in a call fails it as retryable with what happened; the runner comes back",
+TEST_CASE("a segfault in a call fails it as retryable with what happened - the runner comes back",
           "[isolation][supervision]") {
   HealthLog log;
   auto options = fast_options();
@@ -78,18 +78,27 @@ TEST_CASE("an abort or an exit in a call is named the same way", "[isolation][su
 }
 
 TEST_CASE("every call in flight when the runner dies fails retryable, none hangs", "[isolation][supervision]") {
-  auto p = start_fixture("crash_in_grant", fast_options(), "h-flight");
+  TempDir markers("gatehouse-iso-markers");
+  auto options = fast_options();
+  options.call_timeout = 120s;  // only the crash ends the slow calls, however late it comes
+  auto p = start(fixture_path("crash_in_grant"), options, {{"marker_dir", markers.path()}}, "h-flight");
   std::vector<std::future<Result<pb::GrantResponse>>> slow;
   for (int i = 0; i < 3; ++i) {
     slow.push_back(std::async(std::launch::async, [&, i] {
       return grant(*p.client, thing_grant("slow-" + std::to_string(i), "slow"));
     }));
   }
-  std::this_thread::sleep_for(300ms);  // the slow grants are now inside the provider (they take 2 s)
+  // The slow grants are inside the provider (each left its marker; they take 60 s) before the crash.
+  REQUIRE(eventually([&] {
+    for (int i = 0; i < 3; ++i)
+      if (!std::filesystem::exists(markers.path() + "/slow-" + std::to_string(i))) return false;
+    return true;
+  }));
   auto crashed = grant(*p.client, thing_grant("g-boom", "boom"));
   REQUIRE_FALSE(crashed.ok());
   for (auto& f : slow) {
-    REQUIRE(f.wait_for(2s) == std::future_status::ready);
+    // Well before the slow grants would have finished by themselves: they failed with the runner.
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
     auto r = f.get();
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == "transport_failed");
@@ -149,7 +158,8 @@ TEST_CASE("a runner that keeps dying stays down with a clear reason until restar
   CHECK_THAT(health.reason, Catch::Contains("died with signal 11 (Segmentation fault) during a call") &&
                                 Catch::Contains("it stays down: it was already restarted 2 times within 60 s"));
   CHECK(log.saw_unhealthy("h-limit", "it stays down"));
-  // It really stays down.
+  // It really stays down: nothing to wait for here, so give a restart time to happen wrongly (longer than the
+  // 200 ms max backoff) and see that none did.
   std::this_thread::sleep_for(300ms);
   CHECK(p.iso().health().state == RunnerState::down);
   auto refused = grant(*p.client, thing_grant("g", "calm"));
@@ -176,9 +186,8 @@ TEST_CASE("a call past its timeout kills the hung runner and fails as deadline_e
   CHECK(is_retryable(hung.error()));
   CHECK_THAT(hung.error().message, Catch::Contains("(pid " + std::to_string(pid) +
                                                    ") did not answer a call within 300 ms; the runner was killed"));
-  CHECK(took >= 300ms);
-  CHECK(took < 2s);
-  CHECK(eventually([&] { return !process_exists(pid); }, 2s));
+  CHECK(took >= 300ms);  // the deadline was honoured; that the runner was then killed is the sentence above
+  CHECK(eventually([&] { return !process_exists(pid); }));
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
   CHECK_THAT(p.iso().health().reason, Catch::Contains("killed by the host: a call exceeded its 300 ms deadline"));
 
@@ -241,7 +250,7 @@ TEST_CASE("killing the runner with SIGKILL and SIGSEGV during a load of grants l
           auto r = grant(*p.client, project_grant(id));
           if (r.ok()) break;
           if (!is_retryable(r.error()) || attempt == 500) {
-            failures.push_back(id + ": " + r.error().code + ": " + r.error().message);
+            failures.push_back(id + ": " + std::string(r.error().code_name()) + ": " + r.error().message);
             break;
           }
           ++retries;
@@ -297,11 +306,15 @@ TEST_CASE("each handler has its own runner: a crash in one leaves the other serv
 
 TEST_CASE("destroying the client stops its runner", "[isolation][supervision][shutdown]") {
   TempDir state("gatehouse-iso-stop");
-  auto p = start(demo_provider_path(), fast_options(), demo_config(state), "h-stop");
+  auto options = fast_options();
+  // Graceful: the runner exits by itself when asked. A grace period longer than the wait below tells that apart
+  // from a kill once the grace period ran out, whatever the machine's load.
+  options.shutdown_grace = 90s;
+  auto p = start(demo_provider_path(), options, demo_config(state), "h-stop");
   const pid_t pid = p.iso().health().pid;
   REQUIRE(process_exists(pid));
-  const auto started = std::chrono::steady_clock::now();
-  p.client.reset();
-  CHECK(std::chrono::steady_clock::now() - started < 1s);  // graceful: no waiting for the grace period
+  auto stopping = std::async(std::launch::async, [&] { p.client.reset(); });
+  INFO("the runner was asked to stop and did not exit within 60 s: it would be killed at the end of its grace period");
+  REQUIRE(stopping.wait_for(60s) == std::future_status::ready);
   CHECK_FALSE(process_exists(pid));
 }

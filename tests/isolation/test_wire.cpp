@@ -34,7 +34,7 @@ TEST_CASE("frame headers round-trip big-endian and refuse lengths outside the ca
   CHECK(decode_header(short_frame).error().code == "protocol_violation");
 }
 
-TEST_CASE("the handshake line names the framework and runner protocol; another protocol is refused naming both",
+TEST_CASE("the handshake line names the framework and runner protocol - another protocol is refused naming both",
           "[isolation][wire]") {
   const std::string line = handshake_line();
   CHECK(line == std::string("gatehouse-provider-runner 1 ") + GATEHOUSE_FRAMEWORK_VERSION + " 1\n");

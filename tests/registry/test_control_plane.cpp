@@ -5,6 +5,7 @@
 #include "grants/grant_engine.hpp"
 #include "health/health_monitor.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -13,9 +14,10 @@ using gatehouse::test::RegistryFixture;
 
 namespace {
 
-// Runs due work until the grant reaches `status` (or gives up after ~5 s).
+// Runs due work until the grant reaches `status` (or gives up after 60 s: a deadline for a stuck test).
 grants::GrantRecord settle(grants::GrantEngine& engine, const std::string& id, grants::GrantStatus status) {
-  for (int i = 0; i < 250; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
     REQUIRE(engine.run_once().ok());
     auto grant = engine.get(id);
     REQUIRE(grant.ok());

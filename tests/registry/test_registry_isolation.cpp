@@ -32,7 +32,8 @@ registry::RegistryOptions isolated_options() {
   return o;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+// The limit is a deadline for a stuck test on a loaded machine, not a bound on how fast something happens.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 60s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
@@ -41,8 +42,10 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
+// Runs due work until the grant reaches `status` (or gives up after 60 s: a deadline for a stuck test).
 grants::GrantRecord settle(grants::GrantEngine& engine, const std::string& id, grants::GrantStatus status) {
-  for (int i = 0; i < 250; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
     REQUIRE(engine.run_once().ok());
     auto grant = engine.get(id);
     REQUIRE(grant.ok());
@@ -146,8 +149,8 @@ TEST_CASE("a handler with isolation: process is persisted, checked, grants, and 
   for (int signal : {SIGKILL, SIGSEGV}) {
     INFO("signal " << signal);
     REQUIRE(::kill(victim, signal) == 0);
-    // Unhealthy at once (well before the 600 ms backoff ends), with the runner's sentence, and unroutable.
-    REQUIRE(eventually([&] { return f.registry->handler("demo-p")->health == registry::HealthStatus::unhealthy; }, 500ms));
+    // Unhealthy at once (during the 600 ms backoff, as the sentence below says), and unroutable.
+    REQUIRE(eventually([&] { return f.registry->handler("demo-p")->health == registry::HealthStatus::unhealthy; }));
     const auto sick = *f.registry->handler("demo-p");
     CHECK_THAT(sick.health_reason, Catch::Contains("provider runner for gatehouse/demo@1.0.0 handler 'demo-p' (pid " +
                                                    std::to_string(victim) + ") died with signal " +
@@ -181,7 +184,7 @@ TEST_CASE("a handler with isolation: process is persisted, checked, grants, and 
 
   // Deleting the handler stops its runner.
   REQUIRE(f.registry->delete_handler("demo-p").ok());
-  CHECK(eventually([&] { return ::kill(victim, 0) != 0; }, 5s));
+  CHECK(eventually([&] { return ::kill(victim, 0) != 0; }));
 }
 
 TEST_CASE("an isolated handler whose runner cannot be found is refused with where it looked", "[registry][isolation]") {

@@ -110,7 +110,7 @@ TEST_CASE("a limit the builder cannot honour makes the schema invalid when the p
                                            Catch::Contains("/targets/Seat/properties/row/minLength"));
 }
 
-TEST_CASE("every retryable code has a factory; already_exists and already_revoked are not errors", "[sdk]") {
+TEST_CASE("every retryable code has a factory - already_exists and already_revoked are not errors", "[sdk]") {
   CHECK(Error::unavailable("down").code() == Code::unavailable);
   CHECK(Error::deadline_exceeded("slow").code() == Code::deadline_exceeded);
   CHECK(Error::resource_exhausted("quota").code() == Code::resource_exhausted);
