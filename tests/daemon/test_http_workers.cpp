@@ -77,23 +77,3 @@ TEST_CASE("a handler that blocks holds a worker, not an I/O thread: /healthz and
   CHECK(slow_status == std::vector<int>{200, 200});
   (*server)->stop(std::chrono::seconds(5));
 }
-
-TEST_CASE("stop() waits for a handler in flight on a worker and its answer is delivered") {
-  Gate gate;
-  HttpServerOptions options;
-  options.port = 0;
-  auto server = HttpServer::start(options, [&](const HttpRequest&) {
-    gate.enter();
-    return HttpResponse{200, "{}\n", "application/json", {}, std::nullopt};
-  });
-  REQUIRE(server.ok());
-  const int port = (*server)->port();
-  int status = 0;
-  std::thread caller([&] { status = http_call(port, "GET", "/v1/handlers").status; });
-  REQUIRE(gate.wait_entered(1));
-  std::thread stopper([&] { (*server)->stop(std::chrono::seconds(60)); });
-  gate.release();
-  stopper.join();
-  caller.join();
-  CHECK(status == 200);
-}
