@@ -20,10 +20,13 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string error_body(ErrorCode code, const std::string& message) {
-  // Hand-written JSON: the transport does not depend on the API's JSON library, and these texts are fixed.
-  return std::string("{\"error\":{\"code\":\"") + std::string(error_code_name(code)) + "\",\"message\":\"" + message +
-         "\",\"details\":[]}}\n";
+// The transport's own error answers (the status from the code table). Hand-written JSON: the transport does not
+// depend on the API's JSON library, and these texts are fixed.
+HttpResponse transport_error(ErrorCode code, const std::string& message) {
+  return HttpResponse{http_status_of(code),
+                      std::string("{\"error\":{\"code\":\"") + std::string(error_code_name(code)) +
+                          "\",\"message\":\"" + message + "\",\"details\":[]}}\n",
+                      "application/json", {}, code};
 }
 
 }  // namespace
@@ -163,8 +166,7 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       response = server_.handler(request);
     } catch (...) {
-      response = HttpResponse{500, error_body(ErrorCode::internal_error, "the server failed to handle the request"),
-                              "application/json", {}, ErrorCode::internal_error};
+      response = transport_error(ErrorCode::internal_error, "the server failed to handle the request");
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     if (server_.observer) {
@@ -183,7 +185,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void fail(ErrorCode code, const std::string& message) {
     keep_alive_ = false;
-    write(HttpResponse{http_status_of(code), error_body(code, message), "application/json", {}, code});
+    write(transport_error(code, message));
   }
 
   void write(HttpResponse response) {

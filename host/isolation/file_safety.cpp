@@ -1,11 +1,10 @@
 #include "isolation/file_safety.hpp"
 
-#include "isolation/scan_cache.hpp"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace gatehouse::host::isolation {
 
@@ -24,12 +23,7 @@ Error unsafe(const std::filesystem::path& path, const std::string& why, const st
 
 }  // namespace
 
-bool is_sha256_hex(const std::string& text) {
-  return text.size() == 64 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-Result<void> check_provider_file(const std::filesystem::path& path, const FileSafetyPolicy& policy) {
+Result<void> check_provider_file(const std::filesystem::path& path) {
   struct stat file {};
   // stat, not lstat: what runs is the target of a link, so the target is what must be safe.
   if (::stat(path.c_str(), &file) != 0)
@@ -49,15 +43,17 @@ Result<void> check_provider_file(const std::filesystem::path& path, const FileSa
     return unsafe(path, "its directory '" + dir.string() + "' (mode " + octal_mode(parent.st_mode) +
                             ") lets anyone replace it",
                   "chmod o-w '" + dir.string() + "'");
-  if (policy.allowed_sha256.empty()) return {};
-  auto print = fingerprint(path);
-  if (!print) return print.take_error();
-  if (std::find(policy.allowed_sha256.begin(), policy.allowed_sha256.end(), print->sha256) ==
-      policy.allowed_sha256.end())
-    return make_error(ErrorCode::provider_not_allowed,
-                      "provider file '" + path.string() + "' is not loaded: its SHA-256 " + print->sha256 +
-                          " is not in providers.allowed_sha256; add it there if this file is trusted");
   return {};
+}
+
+Result<void> check_provider_digest(const std::filesystem::path& path, const std::string& sha256,
+                                   const FileSafetyPolicy& policy) {
+  if (policy.allowed_sha256.empty()) return {};
+  if (std::find(policy.allowed_sha256.begin(), policy.allowed_sha256.end(), sha256) != policy.allowed_sha256.end())
+    return {};
+  return make_error(ErrorCode::provider_not_allowed,
+                    "provider file '" + path.string() + "' is not loaded: its SHA-256 " + sha256 +
+                        " is not in providers.allowed_sha256; add it there if this file is trusted");
 }
 
 }  // namespace gatehouse::host::isolation

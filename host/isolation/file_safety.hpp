@@ -19,11 +19,13 @@ struct FileSafetyPolicy {
   std::vector<std::string> allowed_sha256;
 };
 
-// Ok, or an error naming the file, what is wrong and the fix: provider_file_unsafe (owner, mode, directory),
-// provider_not_allowed (digest not listed), file_not_found.
-Result<void> check_provider_file(const std::filesystem::path& path, const FileSafetyPolicy& policy);
+// Owner, mode and directory: ok, or provider_file_unsafe naming the file, what is wrong and the fix;
+// file_not_found when it cannot be read.
+Result<void> check_provider_file(const std::filesystem::path& path);
 
-// Whether `text` is a SHA-256 digest as providers.allowed_sha256 takes it: 64 lowercase hex digits.
-bool is_sha256_hex(const std::string& text);
+// `sha256` (the file's digest, from its fingerprint: computed once per scan) against the policy: ok, or
+// provider_not_allowed naming the file and its digest.
+Result<void> check_provider_digest(const std::filesystem::path& path, const std::string& sha256,
+                                   const FileSafetyPolicy& policy);
 
 }  // namespace gatehouse::host::isolation

@@ -11,10 +11,10 @@ namespace gatehouse::host::isolation {
 
 Result<ScanVerdict> scan_provider(const std::filesystem::path& path, const ScanOptions& options) {
   // Before anything of the file runs, even in a throwaway runner, and before a cached verdict counts.
-  if (options.check_file_safety)
-    if (auto safe = check_provider_file(path, options.safety); !safe) return safe.take_error();
+  if (auto safe = check_provider_file(path); !safe) return safe.take_error();
   auto file = fingerprint(path);
   if (!file) return file.take_error();
+  if (auto allowed = check_provider_digest(path, file->sha256, options.safety); !allowed) return allowed.take_error();
   std::optional<ScanCache> cache;
   if (!options.cache_file.empty()) cache.emplace(options.cache_file);
   if (cache) {

@@ -20,9 +20,7 @@ struct ScanOptions {
   std::chrono::milliseconds shutdown_grace{2'000};
   std::optional<std::uint64_t> memory_limit_bytes;  // RLIMIT_AS for the scanning runner
   std::filesystem::path cache_file;                 // where accepted files are remembered; empty: scan every time
-  // Owner, mode and (when listed) digest of each file, checked first (file_safety.hpp). Tests that build files
-  // in temporary directories keep it on: they are owned by the user running them.
-  bool check_file_safety = true;
+  // Owner and mode are always checked first (file_safety.hpp); the digest against this policy when it lists any.
   FileSafetyPolicy safety{};
 };
 
