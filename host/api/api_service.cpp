@@ -137,12 +137,35 @@ struct ApiService::Impl {
     return hit;
   }
 
-  void audit(const Route& r, const Call& call, const std::string& outcome) {
+  // The entry of a call: the route's action, what the endpoint said it touched, the caller's address.
+  static nlohmann::json details_of(const Call& call) {
     auto details = call.audit_details;
     if (!call.request.remote.empty()) details["remote"] = call.request.remote;
-    const std::string object = call.audit_object.empty() ? std::string(r.label) : call.audit_object;
-    auto written = audit::record(deps.db, call.principal.name, r.audit_action, object, outcome, details);
+    return details;
+  }
+  static std::string object_of(const Route& r, const Call& call) {
+    return call.audit_object.empty() ? std::string(r.label) : call.audit_object;
+  }
+
+  // A refusal, or a call whose change did not write its own row: in a transaction of its own, after the call.
+  void audit(const Route& r, const Call& call, const std::string& outcome) {
+    const std::string object = object_of(r, call);
+    auto written = audit::record(deps.db, call.principal.name, r.audit_action, object, outcome, details_of(call));
     if (!written) spdlog::error("audit log write failed for {} on {}: {}", r.audit_action, object, written.error().message);
+  }
+
+  // What a change runs in its own transaction (Call::audit_in_transaction, Call::audit_change).
+  static void arm_audit(const Route& r, Call& call) {
+    call.audit_in_transaction = [&r, &call](pqxx::work& txn) {
+      audit::record(txn, call.principal.name, r.audit_action, object_of(r, call), "ok", details_of(call));
+      call.audited = true;
+    };
+    call.audit_change = [&call](pqxx::work& txn, const std::string& action, const std::string& object,
+                                const nlohmann::json& details) {
+      auto entry = details;
+      if (!call.request.remote.empty()) entry["remote"] = call.request.remote;
+      audit::record(txn, call.principal.name, action, object, "ok", entry);
+    };
   }
 
   HttpResponse dispatch(const HttpRequest& request) {
@@ -181,13 +204,16 @@ struct ApiService::Impl {
         return response;
       }
     }
+    if (r->audit_action) arm_audit(*r, call);
     HttpResponse response = r->endpoint(deps, call);
     if (r->audit_action) {
       // The outcome is the code error_response() put there: never re-read from the body.
       std::string outcome = "ok";
       if (response.error) outcome = std::string(error_code_name(*response.error));
       else if (response.status >= 400) outcome = "error";
-      audit(*r, call, outcome);
+      // A change that succeeded wrote its row with it. A failure is recorded now, also when the change's
+      // transaction ran the hook and then failed to commit (its row went with it).
+      if (!(call.audited && outcome == "ok")) audit(*r, call, outcome);
     }
     return response;
   }

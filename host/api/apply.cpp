@@ -30,7 +30,7 @@ void add_faults(std::vector<Diagnostic>& faults, const std::string& path, const 
 // One planned step: what it is, and the call that makes it true.
 struct Step {
   PlannedChange change;
-  std::function<Result<void>()> run;
+  std::function<Result<void>(const store::BeforeCommit&)> run;  // the hook runs in the change's transaction
 };
 
 }  // namespace
@@ -54,7 +54,7 @@ json ApplyReport::to_json() const {
 }
 
 Result<ApplyReport> apply_document(registry::Registry& registry, registry::ProviderCatalog& catalog,
-                                   const json& document, bool dry_run) {
+                                   const json& document, bool dry_run, const ChangeAudit& audit) {
   if (auto checked = check_apply_document(document); !checked) return checked.take_error();
 
   std::vector<Step> steps;
@@ -90,8 +90,8 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     }
     if (!existing) {
       steps.push_back({{"create", object, "provider " + spec.provider, ""},
-                       [&registry, spec]() -> Result<void> {
-                         auto r = registry.create_handler(spec);
+                       [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
+                         auto r = registry.create_handler(spec, audited);
                          if (!r) return r.take_error();
                          return {};
                        }});
@@ -121,8 +121,8 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     }
     std::string detail;
     for (const auto& d : differences) detail += (detail.empty() ? "" : "; ") + d;
-    steps.push_back({{"update", object, detail, ""}, [&registry, spec]() -> Result<void> {
-                       auto r = registry.update_handler(spec);
+    steps.push_back({{"update", object, detail, ""}, [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
+                       auto r = registry.update_handler(spec, audited);
                        if (!r) return r.take_error();
                        return {};
                      }});
@@ -156,8 +156,8 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     }
     if (!existing) {
       steps.push_back({{"create", object, "kind " + spec.kind + ", max duration " + format_duration(spec.max_duration), ""},
-                       [&registry, spec]() -> Result<void> {
-                         auto r = registry.create_target_group(spec);
+                       [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
+                         auto r = registry.create_target_group(spec, audited);
                          if (!r) return r.take_error();
                          return {};
                        }});
@@ -171,8 +171,8 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
     if (g.contains("max_duration") && existing->max_duration != spec.max_duration) {
       const std::string detail =
           "max duration " + format_duration(existing->max_duration) + " → " + format_duration(spec.max_duration);
-      steps.push_back({{"update", object, detail, ""}, [&registry, spec]() -> Result<void> {
-                         auto r = registry.set_target_group_max_duration(spec.id, spec.max_duration);
+      steps.push_back({{"update", object, detail, ""}, [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
+                         auto r = registry.set_target_group_max_duration(spec.id, spec.max_duration, audited);
                          if (!r) return r.take_error();
                          return {};
                        }});
@@ -212,17 +212,17 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
         existing = route;
     if (!existing) {
       steps.push_back({{"create", object, "priority " + std::to_string(spec.priority), ""},
-                       [&registry, spec]() -> Result<void> {
-                         auto created = registry.create_route(spec);
+                       [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
+                         auto created = registry.create_route(spec, audited);
                          if (!created) return created.take_error();
                          return {};
                        }});
     } else if (existing->priority != spec.priority) {
       steps.push_back({{"update", object,
                         "priority " + std::to_string(existing->priority) + " → " + std::to_string(spec.priority), ""},
-                       [&registry, spec]() -> Result<void> {
+                       [&registry, spec](const store::BeforeCommit& audited) -> Result<void> {
                          auto updated = registry.set_route_priority(spec.target_group, spec.handler, spec.kind,
-                                                                    spec.priority);
+                                                                    spec.priority, audited);
                          if (!updated) return updated.take_error();
                          return {};
                        }});
@@ -245,7 +245,9 @@ Result<ApplyReport> apply_document(registry::Registry& registry, registry::Provi
         step.change.result = "not attempted";
       } else if (!step.run) {
         step.change.result = "done";
-      } else if (auto done = step.run(); done) {
+      } else if (auto done = step.run(audit ? store::BeforeCommit([&](pqxx::work& txn) { audit(txn, step.change); })
+                                            : store::BeforeCommit());
+                 done) {
         step.change.result = "done";
       } else {
         report.failed = true;

@@ -17,6 +17,7 @@
 #include "registry/registry.hpp"
 
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,13 @@ struct ApplyReport {
   nlohmann::json to_json() const;
 };
 
+// Runs in the transaction of each change a real run makes (create or update), with that change: the API writes
+// the change's audit row there, so a change and its row commit together (issue 14 item 2).
+using ChangeAudit = std::function<void(pqxx::work&, const PlannedChange&)>;
+
 // Error invalid_argument (document faults with their paths) or failed_precondition (a change the registry
 // cannot make in place) before anything changed; otherwise the report (failed = true when a step failed).
 Result<ApplyReport> apply_document(registry::Registry& registry, registry::ProviderCatalog& catalog,
-                                   const nlohmann::json& document, bool dry_run);
+                                   const nlohmann::json& document, bool dry_run, const ChangeAudit& audit = {});
 
 }  // namespace gatehouse::host::api

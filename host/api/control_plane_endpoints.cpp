@@ -90,7 +90,7 @@ HttpResponse create_handler(ApiDependencies& deps, Call& call) {
   registry::HandlerSpec spec{parsed->id, parsed->provider, parsed->config};
   spec.isolation = *isolation_of(parsed->isolation);
   spec.backend = parsed->backend;
-  auto created = deps.registry.create_handler(spec);
+  auto created = deps.registry.create_handler(spec, call.audit_in_transaction);
   if (!created) return error_response(created.error());
   return json_response(201, handler_with_routes(deps, *created));
 }
@@ -117,14 +117,14 @@ HttpResponse update_handler(ApiDependencies& deps, Call& call) {
   spec.backend = parsed->backend;  // nullopt keeps it
   call.audit_details = {{"provider", spec.provider}};
   if (parsed->backend) call.audit_details["backend"] = *parsed->backend;
-  auto updated = deps.registry.update_handler(spec);
+  auto updated = deps.registry.update_handler(spec, call.audit_in_transaction);
   if (!updated) return error_response(updated.error());
   return json_response(200, handler_with_routes(deps, *updated));
 }
 
 HttpResponse delete_handler(ApiDependencies& deps, Call& call) {
   call.audit_object = "handler/" + call.params[0];
-  auto deleted = deps.registry.delete_handler(call.params[0]);
+  auto deleted = deps.registry.delete_handler(call.params[0], call.audit_in_transaction);
   if (!deleted) return error_response(deleted.error());
   return json_response(200, json{{"deleted", "handler/" + call.params[0]}});
 }
@@ -173,14 +173,14 @@ HttpResponse create_target_group(ApiDependencies& deps, Call& call) {
   call.audit_details = {{"kind", parsed->kind}};
   registry::TargetGroupSpec spec{parsed->id, parsed->kind};
   if (parsed->max_duration) spec.max_duration = *parsed->max_duration;
-  auto created = deps.registry.create_target_group(spec);
+  auto created = deps.registry.create_target_group(spec, call.audit_in_transaction);
   if (!created) return error_response(created.error());
   return json_response(201, target_group_json(*created));
 }
 
 HttpResponse delete_target_group(ApiDependencies& deps, Call& call) {
   call.audit_object = "target_group/" + call.params[0];
-  auto deleted = deps.registry.delete_target_group(call.params[0]);
+  auto deleted = deps.registry.delete_target_group(call.params[0], call.audit_in_transaction);
   if (!deleted) return error_response(deleted.error());
   return json_response(200, json{{"deleted", "target_group/" + call.params[0]}});
 }
@@ -204,7 +204,8 @@ HttpResponse create_route(ApiDependencies& deps, Call& call) {
   if (!parsed) return error_response(parsed.error());
   call.audit_object = "route/" + parsed->target_group + "/" + parsed->handler;
   call.audit_details = {{"priority", parsed->priority}};
-  auto created = deps.registry.create_route({parsed->target_group, parsed->handler, parsed->kind, parsed->priority});
+  auto created = deps.registry.create_route({parsed->target_group, parsed->handler, parsed->kind, parsed->priority},
+                                             call.audit_in_transaction);
   if (!created) return error_response(created.error());
   return json_response(201, route_json(*created));
 }
@@ -218,7 +219,8 @@ HttpResponse set_route_priority(ApiDependencies& deps, Call& call) {
   auto kind = route_kind(deps, call);
   if (!kind) return error_response(kind.error());
   call.audit_details = {{"priority", parsed->priority}, {"kind", *kind}};
-  auto updated = deps.registry.set_route_priority(call.params[0], call.params[1], *kind, parsed->priority);
+  auto updated = deps.registry.set_route_priority(call.params[0], call.params[1], *kind, parsed->priority,
+                                                  call.audit_in_transaction);
   if (!updated) return error_response(updated.error());
   return json_response(200, route_json(*updated));
 }
@@ -227,7 +229,7 @@ HttpResponse delete_route(ApiDependencies& deps, Call& call) {
   call.audit_object = "route/" + call.params[0] + "/" + call.params[1];
   auto kind = route_kind(deps, call);
   if (!kind) return error_response(kind.error());
-  auto deleted = deps.registry.delete_route(call.params[0], call.params[1], *kind);
+  auto deleted = deps.registry.delete_route(call.params[0], call.params[1], *kind, call.audit_in_transaction);
   if (!deleted) return error_response(deleted.error());
   return json_response(200, json{{"deleted", "route/" + call.params[0] + "/" + call.params[1] + "/" + *kind}});
 }
@@ -238,7 +240,13 @@ HttpResponse apply(ApiDependencies& deps, Call& call) {
   if (!body) return error_response(body.error());
   const auto dry = call.target.query.find("dry_run");
   const bool dry_run = dry != call.target.query.end() && (dry->second == "true" || dry->second == "1");
-  auto report = apply_document(deps.registry, deps.catalog, *body, dry_run);
+  // Each change commits with its own entry (handler.create, route.update, … with "via": "apply"), so the log
+  // holds every change an apply made even when a later one fails; the "apply" entry sums the call up after.
+  const ChangeAudit audit_change = [&call](pqxx::work& txn, const PlannedChange& change) {
+    const std::string kind = change.object.substr(0, change.object.find('/'));
+    call.audit_change(txn, kind + "." + change.action, change.object, {{"via", "apply"}, {"detail", change.detail}});
+  };
+  auto report = apply_document(deps.registry, deps.catalog, *body, dry_run, audit_change);
   if (!report) return error_response(report.error());
   call.audit_details = {{"dry_run", dry_run}, {"changes", report->changed_count()}};
   return json_response(report->failed ? 409 : 200, report->to_json());

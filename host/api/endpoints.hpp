@@ -6,6 +6,7 @@
 #include "api/api_service.hpp"
 #include "api/request_parsing.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +20,15 @@ struct Call {
   std::vector<std::string> params;  // the {placeholders} of the matched route, in order
   std::string audit_object;         // what a mutating call touched ("handler/demo-a"); set by the endpoint
   nlohmann::json audit_details = nlohmann::json::object();
+  // Set by api_service for a mutating call: writes its audit row (outcome "ok", audit_object and audit_details
+  // as they are when it runs) in the caller's transaction. An endpoint passes it to the call that makes the
+  // change, so the change and its row commit together; a call that refuses never runs it, and api_service
+  // then writes the refusal's row on its own.
+  store::BeforeCommit audit_in_transaction{};
+  bool audited = false;  // audit_in_transaction ran (its transaction may still have failed to commit)
+  // Writes the entry of one change the call made, in that change's transaction (apply: one per change).
+  std::function<void(pqxx::work&, const std::string& action, const std::string& object, const nlohmann::json& details)>
+      audit_change{};
 };
 
 using Endpoint = HttpResponse (*)(ApiDependencies&, Call&);

@@ -208,7 +208,11 @@ HttpResponse request_grant(ApiDependencies& deps, Call& call) {
       spec.request_note = "inventory check skipped for " + names + ": no inventory of that type yet (sync the handler)";
     }
   }
-  auto created = deps.engine.request_idempotent(spec);
+  auto created = deps.engine.request_idempotent(spec, [&](pqxx::work& txn, const grants::GrantRecord& g) {
+    call.audit_object = "grant/" + g.id;
+    if (!parsed->reason.empty()) call.audit_details["reason"] = parsed->reason;
+    call.audit_in_transaction(txn);
+  });
   if (!created) return error_response(created.error());
   if (created->replayed) return replay(created->grant);  // a concurrent retry stored the key first
   call.audit_object = "grant/" + created->grant.id;
@@ -248,7 +252,11 @@ HttpResponse revoke_grant(ApiDependencies& deps, Call& call) {
   grants::RevokeOptions options;
   options.force = parsed->force;
   options.handler = parsed->handler;
-  auto revoked = deps.engine.revoke(grant->id, call.principal.name, parsed->reason, options);
+  auto revoked = deps.engine.revoke(grant->id, call.principal.name, parsed->reason, options,
+                                    [&](pqxx::work& txn, const grants::GrantRecord& g) {
+                                      if (g.access_may_persist) call.audit_details["access_may_persist"] = true;
+                                      call.audit_in_transaction(txn);
+                                    });
   if (!revoked) return error_response(revoked.error());
   if (revoked->access_may_persist) call.audit_details["access_may_persist"] = true;
   deps.engine.wake();

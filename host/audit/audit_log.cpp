@@ -19,16 +19,20 @@ nlohmann::json storable_json(const nlohmann::json& value) {
   return value;
 }
 
-Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
-                    const std::string& object, const std::string& outcome, const nlohmann::json& details) {
+void record(pqxx::work& txn, const std::string& actor, const std::string& action, const std::string& object,
+            const std::string& outcome, const nlohmann::json& details) {
   // What a caller sent may reach these fields (an object id from a path, a reason, a subject); the entry is
   // written whatever it holds, with unstorable characters replaced, rather than lost to a refused INSERT.
   const std::string details_text = storable_json(details).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return db.with_transaction([&](pqxx::work& txn) {
-    txn.exec_params("INSERT INTO audit_log (actor, action, object, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
-                    storable_text(actor), storable_text(action), storable_text(object), storable_text(outcome),
-                    details_text);
-  });
+  txn.exec_params("INSERT INTO audit_log (actor, action, object, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                  storable_text(actor), storable_text(action), storable_text(object), storable_text(outcome),
+                  details_text);
+}
+
+Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
+                    const std::string& object, const std::string& outcome, const nlohmann::json& details) {
+  return db.with_transaction(
+      [&](pqxx::work& txn) { record(txn, actor, action, object, outcome, details); });
 }
 
 Result<std::vector<AuditEntry>> list(store::Database& db, const AuditFilter& filter) {

@@ -1,5 +1,6 @@
-// The audit log (table audit_log): every mutating API call is recorded by the API with its caller, and every
-// grant transition by a trigger on grant_history (migration 0005). Details never hold secrets: callers pass
+// The audit log (table audit_log): every mutating API call is recorded by the API with its caller — a change in
+// the change's own transaction (record(txn, …)), a refusal after it — and every grant transition by a trigger on
+// grant_history (migration 0005). Details never hold secrets: callers pass
 // ids, reasons and error codes, never configs.
 #pragma once
 
@@ -40,6 +41,11 @@ struct AuditFilter {
 Result<void> record(store::Database& db, const std::string& actor, const std::string& action,
                     const std::string& object, const std::string& outcome,
                     const nlohmann::json& details = nlohmann::json::object());
+
+// The same entry written in the caller's transaction: the transaction of the change it records, so the change
+// and its entry commit together or not at all. Throws what the INSERT throws (the caller's transaction fails).
+void record(pqxx::work& txn, const std::string& actor, const std::string& action, const std::string& object,
+            const std::string& outcome, const nlohmann::json& details = nlohmann::json::object());
 
 // `value` with every string and key made storable (storable_text): what record() writes as details.
 nlohmann::json storable_json(const nlohmann::json& value);

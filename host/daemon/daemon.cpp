@@ -9,15 +9,15 @@
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
+#include "store/notification_listener.hpp"
 
 #include <gatehouse/version.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <csignal>
-#include <thread>
+#include <filesystem>
 
 namespace gatehouse::host::daemon {
 namespace {
@@ -26,37 +26,6 @@ int fail(const std::string& what, const Error& error) {
   spdlog::critical("{}: {}", what, error.describe());
   return 1;
 }
-
-// The grant engine learns about health and route changes by watching the registry's published snapshot:
-// a new snapshot makes waiting grants due at once instead of at their next backoff.
-class RoutingWatcher {
- public:
-  RoutingWatcher(registry::Registry& registry, grants::GrantEngine& engine) : registry_(registry), engine_(engine) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~RoutingWatcher() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  void loop() {
-    auto last = registry_.routing();
-    while (!stop_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      auto now = registry_.routing();
-      if (now.table != last.table || now.health != last.health) {
-        last = now;
-        if (auto r = engine_.routing_changed(); !r) spdlog::warn("waking pending grants failed: {}", r.error().message);
-      }
-    }
-  }
-
-  registry::Registry& registry_;
-  grants::GrantEngine& engine_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 std::string host_name() {
   char name[256] = {};
@@ -199,11 +168,25 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
       });
   if (!server) return fail("cannot start the API", server.error());
 
+  // The grant engine hears of every new routing snapshot (a route, handler or health change, here or through
+  // another replica): waiting grants are due at once instead of at their next backoff.
+  auto woken = registry.subscribe([&engine](const grants::RoutingView&) {
+    if (auto r = engine.routing_changed(); !r) spdlog::warn("waking pending grants failed: {}", r.error().message);
+  });
+  // Changes committed through other gatehoused on this database: PostgreSQL notifies, and a periodic comparison
+  // of revisions catches what a broken listening connection missed.
+  store::NotificationListenerOptions listen;
+  listen.channel = registry::kControlPlaneChannel;
+  listen.period = config.replica_reconcile_interval;
+  store::NotificationListener replicas(connection, listen, [&registry](store::WakeReason reason) {
+    auto reconciled = reason == store::WakeReason::tick ? registry.reconcile_if_changed() : registry.reconcile();
+    if (!reconciled) spdlog::warn("reading control-plane changes of other replicas failed: {}", reconciled.error().message);
+  });
+
   monitor.start();
   engine.start();
   sync.start();
-  std::optional<RoutingWatcher> watcher;
-  watcher.emplace(registry, engine);
+  if (auto listening = replicas.start(); !listening) return fail("cannot listen for other replicas' changes", listening.error());
   spdlog::info("gatehoused ready: API on http://{} ({} handlers, {} target groups, {} routes)",
                (*server)->address(), registry.handlers().size(), registry.target_groups().size(), registry.routes().size());
 
@@ -212,7 +195,8 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   spdlog::info("received {}: shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   draining = true;
   (*server)->stop(std::chrono::seconds(10));
-  watcher.reset();
+  replicas.stop();
+  woken.reset();
   sync.stop();
   engine.stop();
   monitor.stop();

@@ -115,6 +115,8 @@ Result<DaemonConfig> daemon_config_from_json(const json& doc) {
   const json health = doc.value("health", json::object());
   c.health_interval = std::chrono::seconds(health.value("interval_seconds", 30));
   c.health_timeout = std::chrono::seconds(health.value("timeout_seconds", 5));
+  const json replicas = doc.value("replicas", json::object());
+  c.replica_reconcile_interval = std::chrono::seconds(replicas.value("reconcile_interval_seconds", 10));
   const json grants = doc.value("grants", json::object());
   c.grant_workers = grants.value("workers", 4);
   c.call_timeout = std::chrono::seconds(grants.value("call_timeout_seconds", 10));

@@ -27,6 +27,7 @@ struct DaemonConfig {
   std::vector<std::string> provider_allowed_sha256;
   std::chrono::seconds health_interval{30};
   std::chrono::seconds health_timeout{5};
+  std::chrono::seconds replica_reconcile_interval{10};  // replicas.reconcile_interval_seconds
   std::size_t grant_workers = 4;
   std::chrono::seconds call_timeout{10};
   std::string engine_id;  // "" → the host name

@@ -528,7 +528,8 @@ Result<GrantRecord> GrantEngine::request(const GrantRequestSpec& spec) {
   return std::move(outcome->grant);
 }
 
-Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& spec) {
+Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& spec,
+                                                       const GrantBeforeCommit& before_commit) {
   if (!spec.idempotency_key.empty()) {
     auto earlier = find_idempotent(spec);
     if (!earlier) return earlier.take_error();
@@ -563,7 +564,11 @@ Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& s
     const auto rows = sql::exec(txn, statement, spec.subject, spec.target_group, canonical_target_json(spec.target),
                                 material, not_before_us(spec), static_cast<long long>(spec.duration.count()), actor,
                                 reason, impl_->opt.engine_id, spec.idempotency_key, fingerprint);
-    if (!rows.empty()) return RequestOutcome{sql::read_grant(rows[0]), false};
+    if (!rows.empty()) {
+      RequestOutcome created{sql::read_grant(rows[0]), false};
+      if (before_commit) before_commit(txn, created.grant);
+      return created;
+    }
     // Lost the race to a concurrent request with the same key, now committed: its grant is the answer.
     auto found = lookup_key(txn, actor, spec.idempotency_key, fingerprint);
     if (!found) return make_error(ErrorCode::internal_error, "Idempotency-Key '" + spec.idempotency_key +
@@ -586,7 +591,7 @@ Result<RequestOutcome> GrantEngine::request_idempotent(const GrantRequestSpec& s
 }
 
 Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_view actor_view,
-                                        std::string_view reason_view) {
+                                        std::string_view reason_view, const GrantBeforeCommit& before_commit) {
   const std::string id(id_view);
   if (!looks_like_uuid(id)) return grant_not_found(id);
   const std::string actor = actor_view.empty() ? "anonymous" : std::string(actor_view);
@@ -632,7 +637,9 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
       if (r.affected_rows() > 0) impl_->add_history(txn, id, status, status, why, "");
     }
     const auto rows = sql::exec(txn, "SELECT " + sql::grant_columns() + " FROM grants WHERE id = $1::uuid", id);
-    return sql::read_grant(rows[0]);
+    GrantRecord revoked = sql::read_grant(rows[0]);
+    if (before_commit) before_commit(txn, revoked);
+    return revoked;
   });
   if (done.ok()) {
     if (transition) impl_->notify(*transition);

@@ -132,6 +132,11 @@ struct GrantEngineOptions {
   std::function<void(const std::string& handler, const std::string& reason)> on_routing_skip;
 };
 
+// What a caller adds to the transaction that stores a request or a revoke (the API's audit row, issue 14 item
+// 2), with the grant as that transaction leaves it. Runs only when the call stores something (not for a
+// replayed Idempotency-Key or a refusal); if it throws, nothing is stored.
+using GrantBeforeCommit = std::function<void(pqxx::work&, const GrantRecord&)>;
+
 // The rule for Idempotency-Key values: 1–255 bytes of printable ASCII (0x20–0x7E). Error invalid_argument.
 Result<void> check_idempotency_key(std::string_view key);
 
@@ -153,7 +158,7 @@ class GrantEngine {
   // creates it, under a unique index on (created_by, idempotency_key): of concurrent retries one inserts, the
   // others wait for its commit and then find its grant. Errors as request(), plus invalid_argument for a key
   // that is empty, longer than 255 bytes or not printable ASCII.
-  Result<RequestOutcome> request_idempotent(const GrantRequestSpec& spec);
+  Result<RequestOutcome> request_idempotent(const GrantRequestSpec& spec, const GrantBeforeCommit& before_commit = {});
   // Only the lookup of request_idempotent(): the grant spec.actor created with spec.idempotency_key, nullopt when
   // none (or the spec has no key), idempotency_conflict when it was created for another fingerprint.
   Result<std::optional<GrantRecord>> find_idempotent(const GrantRequestSpec& spec) const;
@@ -161,7 +166,8 @@ class GrantEngine {
   // Early revoke. Pending: cancelled (→ revoked) without a provider call, unless a Grant for it may be in
   // flight: then it is revoked as soon as that call settles. Active: ends now (see ending). Revoking or
   // ended: unchanged (idempotent). Errors: not_found, database_*.
-  Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason);
+  Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason,
+                             const GrantBeforeCommit& before_commit = {});
   // The same with the admin's options, and the paths of the revoke rule (revoke_actions.cpp):
   //   revoking grant            → retried now (or re-pointed to options.handler, which must run the same
   //                               provider and declare the same non-empty backend as the granting handler);
@@ -172,7 +178,7 @@ class GrantEngine {
   // the handler is not of the same backend), conflict, database_*. Who may use force and handler is the
   // caller's to check (the API: admins only).
   Result<GrantRecord> revoke(std::string_view id, std::string_view actor, std::string_view reason,
-                             const RevokeOptions& options);
+                             const RevokeOptions& options, const GrantBeforeCommit& before_commit = {});
 
   Result<GrantRecord> get(std::string_view id) const;
   // Newest first (requested_at, then id, descending); filter.after continues after a grant (keyset paging:

@@ -279,7 +279,8 @@ Result<void> GrantEngine::Impl::reattempt(pqxx::work& txn, const std::string& id
 }
 
 Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_view actor_view,
-                                        std::string_view reason_view, const RevokeOptions& options) {
+                                        std::string_view reason_view, const RevokeOptions& options,
+                                        const GrantBeforeCommit& before_commit) {
   const std::string id(id_view);
   const std::string actor = actor_view.empty() ? "anonymous" : std::string(actor_view);
   const std::string reason(reason_view);
@@ -293,10 +294,10 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
   if (!existing) return existing.take_error();
   const bool admin_path = options.force || !options.handler.empty() || existing->access_may_persist ||
                           existing->status == GrantStatus::revoking;
-  if (!admin_path) return revoke(id_view, actor_view, reason_view);
+  if (!admin_path) return revoke(id_view, actor_view, reason_view, before_commit);
 
   std::optional<Transition> transition;
-  auto done = impl_->db.with_transaction([&](pqxx::work& txn) -> Result<void> {
+  auto decide = [&](pqxx::work& txn) -> Result<void> {
     if (options.force) return impl_->force_close(txn, id, actor, reason, transition);
     const auto status =
         sql::exec(txn, "SELECT status, access_may_persist FROM grants WHERE id = $1::uuid FOR UPDATE", id);
@@ -317,6 +318,14 @@ Result<GrantRecord> GrantEngine::revoke(std::string_view id_view, std::string_vi
                                                    ": a revoke can be re-pointed only while it is in progress "
                                                    "(revoking) or after a force-close (access_may_persist)");
     return {};
+  };
+  auto done = impl_->db.with_transaction([&](pqxx::work& txn) -> Result<void> {
+    auto decided = decide(txn);
+    if (decided.ok() && before_commit) {
+      const auto rows = sql::exec(txn, "SELECT " + sql::grant_columns() + " FROM grants WHERE id = $1::uuid", id);
+      before_commit(txn, sql::read_grant(rows[0]));
+    }
+    return decided;
   });
   if (!done.ok()) return done.take_error();
   if (transition) impl_->notify(*transition);

@@ -3,6 +3,7 @@
 #include "isolation/isolated_module.hpp"
 #include "isolation/runner_location.hpp"
 #include "registry/config_refusal.hpp"
+#include "registry/registry_rows.hpp"
 #include "registry/runner_events.hpp"
 #include "registry/secret_rotation.hpp"
 #include "routing/health_bitset.hpp"
@@ -11,6 +12,8 @@
 #include "schema/secrets.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace gatehouse::host::registry {
 namespace {
@@ -39,6 +42,8 @@ HealthStatus parse_status(const std::string& s) {
 }
 
 }  // namespace
+
+
 
 const char* isolation_name(Isolation isolation) {
   return isolation == Isolation::process ? "process" : "in_process";
@@ -80,6 +85,7 @@ Registry::Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog
 }
 
 Registry::~Registry() {
+  publisher_->stop();  // no subscriber hears of the teardown
   runner_events_->stop();
   // Runners are stopped (gracefully, bounded by their grace period) without the lock held.
   std::map<std::string, Handler, std::less<>> handlers;
@@ -100,42 +106,41 @@ Result<std::unique_ptr<Registry>> Registry::open(store::Database& db, std::share
   return registry;
 }
 
+Registry::Handler Registry::handler_from_row(const pqxx::row& row) {
+  Handler h;
+  h.info.id = row[0].as<std::string>();
+  h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+  h.info.config = json::parse(row[4].as<std::string>());
+  h.info.health = parse_status(row[5].as<std::string>());
+  h.info.health_reason = row[6].as<std::string>();
+  h.info.health_checked_at = parse_epoch(row[7]);
+  // The column's CHECK admits only the two names.
+  h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
+  h.info.backend = row[9].as<std::string>();
+  h.info.incarnation = row[10].as<std::string>();
+  h.revision = row[11].as<std::int64_t>();
+  instantiate_locked(h);  // touches only h
+  return h;
+}
+
 Result<void> Registry::load() {
+  std::lock_guard writing(model_write_mutex_);
   auto loaded = db_.with_transaction([&](pqxx::work& txn) {
     std::lock_guard lock(mutex_);
-    for (const auto& row : txn.exec(
-             "SELECT id, provider_publisher, provider_name, provider_version, config::text, health_status, "
-             "coalesce(health_reason, ''), extract(epoch from health_checked_at), isolation, coalesce(backend, ''), "
-             "incarnation FROM handlers ORDER BY id")) {
-      Handler h;
-      h.info.id = row[0].as<std::string>();
-      h.info.provider = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
-      h.info.config = json::parse(row[4].as<std::string>());
-      h.info.health = parse_status(row[5].as<std::string>());
-      h.info.health_reason = row[6].as<std::string>();
-      h.info.health_checked_at = parse_epoch(row[7]);
-      // The column's CHECK admits only the two names.
-      h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
-      h.info.backend = row[9].as<std::string>();
-      h.info.incarnation = row[10].as<std::string>();
-      instantiate_locked(h);
+    for (const auto& row : txn.exec(std::string("SELECT ") + kHandlerColumns + " FROM handlers ORDER BY id")) {
+      Handler h = handler_from_row(row);
       handlers_.emplace(h.info.id, std::move(h));
     }
-    for (const auto& row : txn.exec(
-             "SELECT id, provider_publisher, provider_name, provider_version, kind, kind_schema::text, "
-             "max_duration_seconds FROM target_groups ORDER BY id")) {
-      TargetGroupInfo g;
-      g.id = row[0].as<std::string>();
-      g.kind = {{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()}, row[4].as<std::string>()};
-      g.kind_schema = json::parse(row[5].as<std::string>());
-      g.max_duration = std::chrono::seconds(row[6].as<long long>());
-      groups_.emplace(g.id, std::move(g));
+    for (const auto& row : txn.exec(std::string("SELECT ") + kTargetGroupColumns + " FROM target_groups ORDER BY id")) {
+      auto [group, revision] = target_group_from_row(row);
+      group_revisions_[group.id] = revision;
+      groups_.emplace(group.id, std::move(group));
     }
-    for (const auto& row : txn.exec("SELECT target_group_id, handler_id, kind, priority FROM routes "
+    for (const auto& row : txn.exec(std::string("SELECT ") + kRouteColumns + " FROM routes "
                                     "ORDER BY target_group_id, handler_id, kind")) {
-      RouteInfo r{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<int>(),
-                  false, ""};
-      routes_.push_back(evaluate_locked(std::move(r)));
+      auto [route, revision] = route_from_row(row);
+      route_revisions_[{route.target_group, route.handler, route.kind}] = revision;
+      routes_.push_back(evaluate_locked(std::move(route)));
     }
     // Validity is recomputed against the providers loaded now; store what we computed.
     for (const auto& r : routes_) {
@@ -205,7 +210,8 @@ void Registry::create_client(Handler& h, const json& resolved_config) {
   h.runtime.client = std::move(shared);
 }
 
-Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
+Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec, const store::BeforeCommit& before_commit) {
+  std::lock_guard writing(model_write_mutex_);
   {
     std::lock_guard lock(mutex_);
     if (handlers_.count(spec.id)) return make_error(ErrorCode::already_exists, "handler '" + spec.id + "' already exists");
@@ -217,13 +223,16 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   const ProviderRef* ref = &h.info.provider;
   const json& config = h.info.config;
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
-    h.info.incarnation =
+    const auto row =
         txn.exec_params1("INSERT INTO handlers (id, provider_publisher, provider_name, provider_version, config, "
                          "health_status, health_reason, isolation, backend) "
-                         "VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7, NULLIF($8, '')) RETURNING incarnation",
+                         "VALUES ($1, $2, $3, $4, $5::jsonb, 'unknown', $6, $7, NULLIF($8, '')) "
+                         "RETURNING incarnation, revision",
                          spec.id, ref->publisher, ref->name, ref->version, config.dump(), h.info.health_reason,
-                         std::string(isolation_name(spec.isolation)), h.info.backend)[0]
-            .as<std::string>();
+                         std::string(isolation_name(spec.isolation)), h.info.backend);
+    h.info.incarnation = row[0].as<std::string>();
+    h.revision = row[1].as<std::int64_t>();
+    if (before_commit) before_commit(txn);
   });
   if (!inserted) return database_error(inserted.error(), "handler '" + spec.id + "'");  // h's runner stops here
   HandlerInfo info = h.info;
@@ -239,13 +248,16 @@ Result<HandlerInfo> Registry::create_handler(const HandlerSpec& spec) {
   return info;
 }
 
-Result<void> Registry::delete_handler(std::string_view id) {
+Result<void> Registry::delete_handler(std::string_view id, const store::BeforeCommit& before_commit) {
+  std::lock_guard writing(model_write_mutex_);
   {
     std::lock_guard lock(mutex_);
     if (!handlers_.count(id)) return make_error(ErrorCode::not_found, "handler '" + std::string(id) + "' does not exist");
   }
-  auto deleted = db_.with_transaction(
-      [&](pqxx::work& txn) { txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)); });
+  auto deleted = db_.with_transaction([&](pqxx::work& txn) {
+    const auto affected = txn.exec_params("DELETE FROM handlers WHERE id = $1", std::string(id)).affected_rows();
+    if (affected > 0 && before_commit) before_commit(txn);  // deleted through another replica: nothing changed here
+  });
   if (!deleted) return deleted.take_error();
   std::optional<Handler> removed;  // destroyed after the lock is released: stopping a runner takes a while
   std::lock_guard lock(mutex_);
@@ -254,6 +266,7 @@ Result<void> Registry::delete_handler(std::string_view id) {
     handlers_.erase(it);
   }
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.handler == id; });
+  std::erase_if(route_revisions_, [&](const auto& entry) { return std::get<1>(entry.first) == id; });
   publish_locked();
   return {};
 }
@@ -279,32 +292,44 @@ std::optional<HandlerRuntime> Registry::runtime(std::string_view id) const {
   return it->second.runtime;
 }
 
-Result<TargetGroupInfo> Registry::create_target_group(const TargetGroupSpec& spec) {
+Result<TargetGroupInfo> Registry::create_target_group(const TargetGroupSpec& spec,
+                                                        const store::BeforeCommit& before_commit) {
   auto schema = check_target_group(spec);  // the checks `gatehouse apply` runs for its plan (registry_checks.cpp)
   if (!schema) return schema.take_error();
   auto kind = parse_kind_ref(spec.kind);
   TargetGroupInfo group{spec.id, *kind, *schema, spec.max_duration};
+  std::lock_guard writing(model_write_mutex_);
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
-    txn.exec_params("INSERT INTO target_groups (id, provider_publisher, provider_name, provider_version, kind, "
-                    "kind_schema, max_duration_seconds) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-                    group.id, kind->provider.publisher, kind->provider.name, kind->provider.version, kind->kind,
-                    schema->dump(), static_cast<long long>(spec.max_duration.count()));
+    const auto revision =
+        txn.exec_params1("INSERT INTO target_groups (id, provider_publisher, provider_name, provider_version, kind, "
+                         "kind_schema, max_duration_seconds) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING revision",
+                         group.id, kind->provider.publisher, kind->provider.name, kind->provider.version, kind->kind,
+                         schema->dump(), static_cast<long long>(spec.max_duration.count()))[0]
+            .as<std::int64_t>();
+    if (before_commit) before_commit(txn);
+    return revision;
   });
   if (!inserted) return database_error(inserted.error(), "target group '" + spec.id + "'");
   std::lock_guard lock(mutex_);
   groups_.insert_or_assign(group.id, group);
+  group_revisions_[group.id] = *inserted;
   return group;
 }
 
-Result<void> Registry::delete_target_group(std::string_view id) {
+Result<void> Registry::delete_target_group(std::string_view id, const store::BeforeCommit& before_commit) {
+  std::lock_guard writing(model_write_mutex_);
   auto deleted = db_.with_transaction([&](pqxx::work& txn) {
-    return txn.exec_params("DELETE FROM target_groups WHERE id = $1", std::string(id)).affected_rows();
+    const auto affected = txn.exec_params("DELETE FROM target_groups WHERE id = $1", std::string(id)).affected_rows();
+    if (affected > 0 && before_commit) before_commit(txn);
+    return affected;
   });
   if (!deleted) return database_error(deleted.error(), "target group '" + std::string(id) + "'");
   if (*deleted == 0) return make_error(ErrorCode::not_found, "target group '" + std::string(id) + "' does not exist");
   std::lock_guard lock(mutex_);
   if (auto it = groups_.find(id); it != groups_.end()) groups_.erase(it);
+  if (auto it = group_revisions_.find(id); it != group_revisions_.end()) group_revisions_.erase(it);
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == id; });
+  std::erase_if(route_revisions_, [&](const auto& entry) { return std::get<0>(entry.first) == id; });
   publish_locked();
   return {};
 }
@@ -345,12 +370,13 @@ RouteInfo Registry::evaluate_locked(RouteInfo route) const {
   return route;
 }
 
-Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
+Result<RouteInfo> Registry::create_route(const RouteSpec& spec, const store::BeforeCommit& before_commit) {
   if (spec.priority < 0 || spec.priority > 999) {
     return make_error(ErrorCode::invalid_argument, "priority must be between 0 and 999 (0 disables the route)",
                       {{"/priority", "out of range 0-999"}});
   }
   RouteInfo route;
+  std::lock_guard writing(model_write_mutex_);
   {
     std::lock_guard lock(mutex_);
     auto group = groups_.find(spec.target_group);
@@ -364,49 +390,76 @@ Result<RouteInfo> Registry::create_route(const RouteSpec& spec) {
                                       spec.kind.empty() ? group->second.kind.kind : spec.kind, spec.priority, false, ""});
   }
   auto inserted = db_.with_transaction([&](pqxx::work& txn) {
-    txn.exec_params("INSERT INTO routes (target_group_id, handler_id, kind, priority, valid, invalid_reason) "
-                    "VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''))",
-                    route.target_group, route.handler, route.kind, route.priority, route.valid, route.invalid_reason);
+    const auto revision =
+        txn.exec_params1("INSERT INTO routes (target_group_id, handler_id, kind, priority, valid, invalid_reason) "
+                         "VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')) RETURNING revision",
+                         route.target_group, route.handler, route.kind, route.priority, route.valid,
+                         route.invalid_reason)[0]
+            .as<std::int64_t>();
+    if (before_commit) before_commit(txn);
+    return revision;
   });
   if (!inserted) {
     return database_error(inserted.error(), "route " + route.target_group + " -> " + route.handler + " (" + route.kind + ")");
   }
   std::lock_guard lock(mutex_);
   routes_.push_back(route);
+  route_revisions_[{route.target_group, route.handler, route.kind}] = *inserted;
   publish_locked();
   return route;
 }
 
 Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::string_view handler, std::string_view kind,
-                                               int priority) {
+                                               int priority, const store::BeforeCommit& before_commit) {
   if (priority < 0 || priority > 999) {
     return make_error(ErrorCode::invalid_argument, "priority must be between 0 and 999 (0 disables the route)",
                       {{"/priority", "out of range 0-999"}});
   }
-  auto updated = db_.with_transaction([&](pqxx::work& txn) {
-    return txn.exec_params("UPDATE routes SET priority = $4, updated_at = now() WHERE target_group_id = $1 AND "
-                           "handler_id = $2 AND kind = $3",
-                           std::string(group), std::string(handler), std::string(kind), priority)
-        .affected_rows();
+  auto no_route = [&] {
+    return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+                                                std::string(kind) + ")");
+  };
+  std::lock_guard writing(model_write_mutex_);
+  {
+    // Refused before anything changes when this replica does not know the route (yet): an answer of not_found
+    // must mean that nothing was changed.
+    std::lock_guard lock(mutex_);
+    if (std::none_of(routes_.begin(), routes_.end(), [&](const RouteInfo& r) {
+          return r.target_group == group && r.handler == handler && r.kind == kind;
+        }))
+      return no_route();
+  }
+  auto updated = db_.with_transaction([&](pqxx::work& txn) -> std::optional<std::int64_t> {
+    const auto rows = txn.exec_params("UPDATE routes SET priority = $4, updated_at = now() WHERE target_group_id = $1 "
+                                      "AND handler_id = $2 AND kind = $3 RETURNING revision",
+                                      std::string(group), std::string(handler), std::string(kind), priority);
+    if (rows.empty()) return std::nullopt;
+    if (before_commit) before_commit(txn);
+    return rows[0][0].as<std::int64_t>();
   });
   if (!updated) return updated.take_error();
   std::lock_guard lock(mutex_);
   for (auto& r : routes_) {
-    if (r.target_group == group && r.handler == handler && r.kind == kind) {
+    if (*updated && r.target_group == group && r.handler == handler && r.kind == kind) {
       r.priority = priority;
+      route_revisions_[{r.target_group, r.handler, r.kind}] = **updated;
       publish_locked();
       return r;
     }
   }
-  return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
-                                     std::string(kind) + ")");
+  return no_route();
 }
 
-Result<void> Registry::delete_route(std::string_view group, std::string_view handler, std::string_view kind) {
+Result<void> Registry::delete_route(std::string_view group, std::string_view handler, std::string_view kind,
+                                    const store::BeforeCommit& before_commit) {
+  std::lock_guard writing(model_write_mutex_);
   auto deleted = db_.with_transaction([&](pqxx::work& txn) {
-    return txn.exec_params("DELETE FROM routes WHERE target_group_id = $1 AND handler_id = $2 AND kind = $3",
-                           std::string(group), std::string(handler), std::string(kind))
-        .affected_rows();
+    const auto affected =
+        txn.exec_params("DELETE FROM routes WHERE target_group_id = $1 AND handler_id = $2 AND kind = $3",
+                        std::string(group), std::string(handler), std::string(kind))
+            .affected_rows();
+    if (affected > 0 && before_commit) before_commit(txn);
+    return affected;
   });
   if (!deleted) return deleted.take_error();
   if (*deleted == 0) {
@@ -415,6 +468,7 @@ Result<void> Registry::delete_route(std::string_view group, std::string_view han
   }
   std::lock_guard lock(mutex_);
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == group && r.handler == handler && r.kind == kind; });
+  route_revisions_.erase(RouteKey{std::string(group), std::string(handler), std::string(kind)});
   publish_locked();
   return {};
 }
@@ -540,6 +594,11 @@ void Registry::publish_locked() {
   auto health = std::make_shared<routing::HealthBitset>(*table);
   for (const auto& [id, h] : handlers_) health->set(id, is_routable(h.info.health));
   routing_ = grants::RoutingView{std::make_shared<const routing::RoutingTable>(std::move(*table)), std::move(health)};
+  publisher_->publish(routing_);  // only posts: subscribers run on the publisher's thread
+}
+
+RoutingPublisher::Subscription Registry::subscribe(RoutingPublisher::Callback callback) {
+  return publisher_->subscribe(std::move(callback));
 }
 
 std::optional<grants::TargetGroupView> Registry::target_group(std::string_view id) const {

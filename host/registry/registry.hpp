@@ -20,6 +20,7 @@
 #include "isolation/isolation_options.hpp"
 #include "registry/provider_catalog.hpp"
 #include "registry/references.hpp"
+#include "registry/routing_publisher.hpp"
 #include "store/database.hpp"
 
 #include <chrono>
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace gatehouse::host::isolation {
@@ -38,6 +40,9 @@ class IsolatedClient;
 namespace gatehouse::host::registry {
 
 class RunnerEventQueue;
+
+// The channel PostgreSQL notifies when handlers, target groups or routes change (migration 0012).
+inline constexpr const char* kControlPlaneChannel = "gatehouse_control_plane";
 
 // degraded: the provider serves but named some targets it cannot grant (UnavailableTarget); its routes stay
 // usable, and requests for those targets are refused with the provider's reason.
@@ -153,7 +158,14 @@ struct RegistryOptions {
 
 // Thread-safe: every public method may be called from any thread at once. mutex_ guards the in-memory model and
 // is not held across database calls or instance starts and stops (except in open()); readers get copies or the
-// immutable routing snapshot. Runner health reports are recorded on the RunnerEventQueue's thread.
+// immutable routing snapshot. Changes (create, update, delete and reconcile) are serialized by a second mutex
+// held across their database write and memory update, so memory and database never disagree for long and a
+// reconcile never undoes a change it did not see. Runner health reports are recorded on the RunnerEventQueue's
+// thread; routing snapshots reach subscribers on the RoutingPublisher's thread.
+//
+// Several gatehoused may share one database (replicas): each keeps this model in memory, and a change committed
+// through one reaches the others through reconcile() (registry_reconcile.cpp; the daemon calls it when
+// PostgreSQL notifies channel kControlPlaneChannel, and reconcile_if_changed() periodically).
 class Registry final : public grants::ControlPlaneView {
  public:
   // Reads handlers, target groups and routes from the store and creates handler instances. A handler whose
@@ -162,11 +174,13 @@ class Registry final : public grants::ControlPlaneView {
   static Result<std::unique_ptr<Registry>> open(store::Database& db, std::shared_ptr<ProviderCatalog> catalog,
                                                 RegistryOptions options);
 
-  Result<HandlerInfo> create_handler(const HandlerSpec& spec);
+  // Every change below is one transaction; `before_commit` runs in it after the change's statements (the API
+  // writes the change's audit row there), only when something was changed, so a refusal runs nothing.
+  Result<HandlerInfo> create_handler(const HandlerSpec& spec, const store::BeforeCommit& before_commit = {});
   // Replaces a handler's provider, config and isolation (validated as for create). The new instance is created
   // first; the handler is 'unknown' until its next check, and its routes are re-evaluated.
-  Result<HandlerInfo> update_handler(const HandlerSpec& spec);
-  Result<void> delete_handler(std::string_view id);
+  Result<HandlerInfo> update_handler(const HandlerSpec& spec, const store::BeforeCommit& before_commit = {});
+  Result<void> delete_handler(std::string_view id, const store::BeforeCommit& before_commit = {});
   // Everything create_handler / update_handler check before they store anything (spec, config schema, secrets
   // as references, references resolved, an instance the provider accepts — created and destroyed again), with
   // no effect on the registry. `gatehouse apply` runs it for each handler it would create or update, dry run or
@@ -183,19 +197,21 @@ class Registry final : public grants::ControlPlaneView {
   // values); the old instance, if any, is kept. Never logs or returns a value.
   Result<std::string> refresh_secrets(std::string_view id);
 
-  Result<TargetGroupInfo> create_target_group(const TargetGroupSpec& spec);
+  Result<TargetGroupInfo> create_target_group(const TargetGroupSpec& spec, const store::BeforeCommit& before_commit = {});
   // What create_target_group checks before it stores anything; the kind schema the group would fix.
   Result<nlohmann::json> check_target_group(const TargetGroupSpec& spec) const;
   // A new maximum for requests made from now on.
-  Result<TargetGroupInfo> set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration);
-  Result<void> delete_target_group(std::string_view id);
+  Result<TargetGroupInfo> set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration,
+                                                        const store::BeforeCommit& before_commit = {});
+  Result<void> delete_target_group(std::string_view id, const store::BeforeCommit& before_commit = {});
   std::vector<TargetGroupInfo> target_groups() const;
   std::optional<TargetGroupInfo> find_target_group(std::string_view id) const;
 
-  Result<RouteInfo> create_route(const RouteSpec& spec);
+  Result<RouteInfo> create_route(const RouteSpec& spec, const store::BeforeCommit& before_commit = {});
   Result<RouteInfo> set_route_priority(std::string_view group, std::string_view handler, std::string_view kind,
-                                       int priority);
-  Result<void> delete_route(std::string_view group, std::string_view handler, std::string_view kind);
+                                       int priority, const store::BeforeCommit& before_commit = {});
+  Result<void> delete_route(std::string_view group, std::string_view handler, std::string_view kind,
+                            const store::BeforeCommit& before_commit = {});
   std::vector<RouteInfo> routes() const;
 
   // Records a health check's outcome (persisted with its time). Publishes a new routing snapshot when the
@@ -207,6 +223,20 @@ class Registry final : public grants::ControlPlaneView {
 
   // Blocks until every runner health change reported so far has been recorded (tests, orderly shutdown).
   void drain_runner_events();
+
+  // Replicas (registry_reconcile.cpp): brings the model to what the database holds now — handlers, target groups
+  // and routes created, changed or deleted through another gatehoused on the same database. A handler whose row
+  // changed (its revision, migration 0012) or is new gets an instance of its own here, with the health the
+  // database last recorded; a deleted one is stopped; routes are re-evaluated against this replica's providers.
+  // Publishes a new routing snapshot when anything changed, and answers whether anything did.
+  Result<bool> reconcile();
+  // The safety net for a lost notification: one query comparing the database's revisions with those the last
+  // reconcile applied, and reconcile() only when they differ.
+  Result<bool> reconcile_if_changed();
+
+  // Every routing snapshot published from now on (a route, handler or health change), on the publisher's
+  // thread (routing_publisher.hpp). How the grant engine learns that waiting grants may now be routable.
+  RoutingPublisher::Subscription subscribe(RoutingPublisher::Callback callback);
 
   // grants::ControlPlaneView
   std::optional<grants::TargetGroupView> target_group(std::string_view id) const override;
@@ -239,7 +269,10 @@ class Registry final : public grants::ControlPlaneView {
     // SHA-256 of each resolved config field the instance was created with (secret_rotation.cpp): how a
     // rotated secret is noticed without keeping or logging its value. Empty while there is no instance.
     std::map<std::string, std::string> resolved_digests;
+    // handlers.revision of the row this was built from (migration 0012): what reconcile compares.
+    std::int64_t revision = 0;
   };
+  using RouteKey = std::tuple<std::string, std::string, std::string>;  // target group, handler, kind
 
   Result<void> load();
   // Validates a handler spec (id, provider loaded, config against its schema, secrets as references) and
@@ -253,6 +286,8 @@ class Registry final : public grants::ControlPlaneView {
   RouteInfo evaluate_locked(RouteInfo route) const;
   Result<void> persist_route_validity(const RouteInfo& route);
   void publish_locked();
+  // A handler as load() and reconcile() build it from its row (the columns of kHandlerColumns), instance included.
+  Handler handler_from_row(const pqxx::row& row);
 
   store::Database& db_;
   std::shared_ptr<ProviderCatalog> catalog_;
@@ -265,6 +300,15 @@ class Registry final : public grants::ControlPlaneView {
   // runner reports, the engine's failure reports — leave the database saying what memory says. Never taken
   // with mutex_ held.
   std::mutex health_write_mutex_;
+  // Serializes changes to handlers, target groups and routes (their database write and memory update) and
+  // reconcile. Taken before mutex_, never while holding it.
+  std::mutex model_write_mutex_;
+  std::shared_ptr<RoutingPublisher> publisher_ = RoutingPublisher::create();
+  // Revisions (migration 0012) of the rows the model holds; handlers keep theirs in Handler::revision.
+  std::map<std::string, std::int64_t, std::less<>> group_revisions_;
+  std::map<RouteKey, std::int64_t> route_revisions_;
+  // The database's revisions fingerprint as the last reconcile read it (reconcile_if_changed).
+  std::string applied_fingerprint_;
   std::map<std::string, Handler, std::less<>> handlers_;
   std::map<std::string, TargetGroupInfo, std::less<>> groups_;
   std::vector<RouteInfo> routes_;

@@ -61,9 +61,10 @@ Result<void> Registry::persist_route_validity(const RouteInfo& r) {
   });
 }
 
-Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
+Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec, const store::BeforeCommit& before_commit) {
   std::string backend;  // what the handler declares after the update (HandlerSpec::backend: nullopt keeps it)
   std::string incarnation;  // kept: an update is the same handler (its grants' revokes stay its own)
+  std::lock_guard writing(model_write_mutex_);
   {
     std::lock_guard lock(mutex_);
     auto it = handlers_.find(spec.id);
@@ -81,13 +82,17 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   const ProviderRef* ref = &h.info.provider;
   const json& config = h.info.config;
   auto updated = db_.with_transaction([&](pqxx::work& txn) {
-    return txn
-               .exec_params("UPDATE handlers SET provider_publisher = $2, provider_name = $3, provider_version = $4, "
-                            "config = $5::jsonb, isolation = $6, health_status = 'unknown', health_reason = $7, "
-                            "health_checked_at = NULL, backend = NULLIF($8, ''), updated_at = now() WHERE id = $1",
-                            spec.id, ref->publisher, ref->name, ref->version, config.dump(),
-                            std::string(isolation_name(spec.isolation)), h.info.health_reason, backend)
-               .affected_rows() == 1;
+    const auto rows =
+        txn.exec_params("UPDATE handlers SET provider_publisher = $2, provider_name = $3, provider_version = $4, "
+                        "config = $5::jsonb, isolation = $6, health_status = 'unknown', health_reason = $7, "
+                        "health_checked_at = NULL, backend = NULLIF($8, ''), updated_at = now() WHERE id = $1 "
+                        "RETURNING revision",
+                        spec.id, ref->publisher, ref->name, ref->version, config.dump(),
+                        std::string(isolation_name(spec.isolation)), h.info.health_reason, backend);
+    if (rows.empty()) return false;
+    h.revision = rows[0][0].as<std::int64_t>();
+    if (before_commit) before_commit(txn);
+    return true;
   });
   if (!updated) return updated.take_error();
   if (!*updated) return make_error(ErrorCode::not_found, "handler '" + spec.id + "' does not exist");
@@ -115,15 +120,22 @@ Result<HandlerInfo> Registry::update_handler(const HandlerSpec& spec) {
   return info;
 }
 
-Result<TargetGroupInfo> Registry::set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration) {
+Result<TargetGroupInfo> Registry::set_target_group_max_duration(std::string_view id, std::chrono::seconds max_duration,
+                                                                 const store::BeforeCommit& before_commit) {
   if (max_duration.count() <= 0 || max_duration > std::chrono::hours(24 * 366))
     return make_error(ErrorCode::invalid_argument, "max_duration must be between 1 second and 366 days",
                       {{"/max_duration", "out of range"}});
-  auto updated = db_.with_transaction([&](pqxx::work& txn) {
-    return txn
-               .exec_params("UPDATE target_groups SET max_duration_seconds = $2 WHERE id = $1", std::string(id),
-                            static_cast<long long>(max_duration.count()))
-               .affected_rows() == 1;
+  std::lock_guard writing(model_write_mutex_);
+  {
+    std::lock_guard lock(mutex_);  // unknown here (yet): refused before anything changes
+    if (!groups_.count(id)) return make_error(ErrorCode::not_found, "target group '" + std::string(id) + "' does not exist");
+  }
+  auto updated = db_.with_transaction([&](pqxx::work& txn) -> std::optional<std::int64_t> {
+    const auto rows = txn.exec_params("UPDATE target_groups SET max_duration_seconds = $2 WHERE id = $1 RETURNING revision",
+                                      std::string(id), static_cast<long long>(max_duration.count()));
+    if (rows.empty()) return std::nullopt;
+    if (before_commit) before_commit(txn);
+    return rows[0][0].as<std::int64_t>();
   });
   if (!updated) return updated.take_error();
   std::lock_guard lock(mutex_);
@@ -132,6 +144,7 @@ Result<TargetGroupInfo> Registry::set_target_group_max_duration(std::string_view
     return make_error(ErrorCode::not_found, "target group '" + std::string(id) + "' does not exist");
   // Grants already requested keep their duration; the new maximum applies to new requests.
   it->second.max_duration = max_duration;
+  group_revisions_[it->second.id] = **updated;
   return it->second;
 }
 

@@ -32,6 +32,11 @@ Error error_from_current_exception();
 // The SQLSTATE PostgreSQL gave for this error or its causes ("23505"), or "" when there is none.
 std::string sqlstate_of(const Error& error);
 
+// Work a caller adds to the transaction of a change it asks for, run after the change's own statements and just
+// before the commit: the API's audit row (issue 14 item 2). If it throws, the change is rolled back with it, so
+// a change whose audit row cannot be written does not happen. Empty: nothing is added.
+using BeforeCommit = std::function<void(pqxx::work&)>;
+
 // A libpq keyword/value string ("host='/x' dbname='y'") from pairs, each value quoted as libpq requires.
 std::string conninfo(std::initializer_list<std::pair<std::string_view, std::string>> pairs);
 

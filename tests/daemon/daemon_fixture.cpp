@@ -43,7 +43,8 @@ std::string gatehouse_cli_path() { return std::string(GATEHOUSE_BINARY_DIR) + "/
 DaemonFixture::DaemonFixture(const std::string& name, DaemonOptions options) {
   port = free_port();
   env["DEMO_TOKEN"] = "demo-token-for-daemon-tests";
-  const std::string url = TestPostgres::instance().fresh_database(name);
+  const std::string url =
+      options.database_url.empty() ? TestPostgres::instance().fresh_database(name) : options.database_url;
   std::ostringstream config;
   config << "listen: 127.0.0.1:" << port << "\n"
          << "data_dir: " << dir.path() << "/data\n"

@@ -17,6 +17,8 @@ struct DaemonOptions {
   std::string extra_config{};  // YAML appended to the generated config (top-level keys)
   std::string api_extra{};     // YAML lines appended under `api:` (indented by two spaces already)
   std::map<std::string, std::string> env{};  // added to the fixture's env before the daemon starts (dsns, …)
+  // Another fixture's database_url(): this daemon is a second replica on the same database. Empty: a fresh one.
+  std::string database_url{};
   bool start = true;
 };
 
@@ -44,6 +46,9 @@ class DaemonFixture {
 
   // Writes packaging/examples/gatehouse.yaml with this fixture's demo state dir, returns its path.
   std::string example_config() const;
+
+  // The database this daemon uses (pass it as DaemonOptions::database_url to start a replica).
+  std::string database_url() const { return env.at("GATEHOUSE_TEST_DATABASE_URL"); }
 
   TempDir dir{"gatehouse-daemon"};
   int port = 0;
