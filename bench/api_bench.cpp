@@ -115,6 +115,28 @@ std::vector<int> list_of(const std::string& text) {
   return out;
 }
 
+// Runs a shell command and returns what it printed (stdout), or dies.
+std::string output_of(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) die("cannot run: " + command);
+  std::string out;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  if (pclose(pipe) != 0) die("failed: " + command + "\n" + out);
+  return out;
+}
+
+// pgbench's transactions/s ("tps = 1234.5 (without initial connection time)") for one script and client count,
+// against the daemon's own embedded cluster: the anchor of the same run (issue 14 "Measure").
+double pgbench_tps(const std::string& target, const char* mode, int clients, double seconds) {
+  const std::string out = output_of("pgbench " + target + " -n " + mode + " -c " + std::to_string(clients) + " -j " +
+                                    std::to_string(std::min(clients, 2)) + " -T " +
+                                    std::to_string(static_cast<int>(seconds)) + " pgbench_anchor 2>&1");
+  const auto at = out.find("tps = ");
+  if (at == std::string::npos) die("pgbench printed no tps:\n" + out);
+  return std::stod(out.substr(at + 6));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,6 +183,11 @@ int main(int argc, char** argv) {
   const auto id_at = body.find("\"id\":\"");
   const std::string grant_id = body.substr(id_at + 6, 36);
 
+  // The anchor: pgbench on the daemon's own cluster (same settings, same disk), scale 10, in its own database.
+  const std::string pg = "-h " + (dir / "data" / "postgres" / "socket").string() + " -p 5432 -U postgres";
+  output_of("psql " + pg + " -d postgres -qc 'CREATE DATABASE pgbench_anchor' 2>&1");
+  output_of("pgbench " + pg + " -i -q -s 10 pgbench_anchor 2>&1");
+
   std::printf("gatehoused API over loopback, %.0f s per row (embedded PostgreSQL, fsync on)\n", seconds);
   std::printf("%-26s %8s %10s %9s %9s %9s\n", "request", "clients", "req/s", "p50 µs", "p90 µs", "p99 µs");
   std::atomic<long> serial{0};
@@ -182,6 +209,13 @@ int main(int argc, char** argv) {
       std::printf("%-26s %8d %10.0f %9.0f %9.0f %9.0f\n", r.name.c_str(), r.clients,
                   static_cast<double>(r.latencies_us.size()) / r.seconds, percentile(r.latencies_us, 0.5),
                   percentile(r.latencies_us, 0.9), percentile(r.latencies_us, 0.99));
+    const double select_only = pgbench_tps(pg, "-S", c, seconds);
+    const double simple_update = pgbench_tps(pg, "-N", c, seconds);
+    const auto rate = [](const Row& r) { return static_cast<double>(r.latencies_us.size()) / r.seconds; };
+    std::printf("%-26s %8d %10.0f   GET /v1/grants/{id} = %.0f %% of it\n", "pgbench -S (anchor)", c, select_only,
+                100.0 * rate(rows[1]) / select_only);
+    std::printf("%-26s %8d %10.0f   POST /v1/grants = %.0f %% of it\n", "pgbench -N (anchor)", c, simple_update,
+                100.0 * rate(rows[2]) / simple_update);
   }
   gatehouse::bench::stop_gatehoused(pid);
   std::error_code ec;

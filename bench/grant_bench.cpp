@@ -322,7 +322,7 @@ void provider_only(const Args& args, const std::shared_ptr<host::ProviderModule>
           r.mutable_target()->set_kind("ProjectRole");
           (*r.mutable_target()->mutable_properties())["project"] = "apollo";
           (*r.mutable_target()->mutable_properties())["role"] = "viewer";
-          must(host::grant(*client, r, "demo-1"), "grant");
+          must(host::grant(*client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), "demo-1"), "grant");
         }
       });
     for (auto& t : pool) t.join();

@@ -97,13 +97,13 @@ void row(const Provider& p, bool isolated, int calls) {
   auto client = client_for(p, isolated);
   pb::Request request;
   *request.mutable_grant() = p.grant;
-  if (!invoke(*client, request).ok()) fail("the first grant failed");  // records it; the rest are repeats
-  for (int i = 0; i < calls / 10; ++i) (void)invoke(*client, request);  // warm up
+  if (!invoke(*client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok()) fail("the first grant failed");  // records it; the rest are repeats
+  for (int i = 0; i < calls / 10; ++i) (void)invoke(*client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));  // warm up
   std::vector<double> us;
   us.reserve(static_cast<std::size_t>(calls));
   for (int i = 0; i < calls; ++i) {
     const auto start = Clock::now();
-    auto response = invoke(*client, request);
+    auto response = invoke(*client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     const auto end = Clock::now();
     if (!response.ok()) fail(response.error().message);
     us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
@@ -120,14 +120,14 @@ void throughput(const Provider& p, int threads, int calls) {
   auto client = client_for(p, /*isolated=*/true);
   pb::Request request;
   *request.mutable_grant() = p.grant;
-  (void)invoke(*client, request);
+  (void)invoke(*client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   std::atomic<int> failures{0};
   const auto start = Clock::now();
   std::vector<std::thread> callers;
   for (int t = 0; t < threads; ++t) {
     callers.emplace_back([&] {
       for (int i = 0; i < calls; ++i) {
-        if (!invoke(*client, request).ok()) ++failures;
+        if (!invoke(*client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok()) ++failures;
       }
     });
   }

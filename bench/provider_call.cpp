@@ -105,7 +105,7 @@ void run(benchmark::State& state, ProviderClient& client, const pb::GrantRequest
   pb::Request r;
   *r.mutable_grant() = grant_request;
   for (auto _ : state) {
-    auto response = invoke(client, r, "provider");
+    auto response = invoke(client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), "provider");
     if (response.ok() != expect_ok) {
       state.SkipWithError("unexpected outcome");
       break;
@@ -115,11 +115,11 @@ void run(benchmark::State& state, ProviderClient& client, const pb::GrantRequest
 }
 
 void GrantRepeat_LoadedSO(benchmark::State& s) {
-  (void)grant(loaded_client(), request("bench-loaded"));
+  (void)grant(loaded_client(), request("bench-loaded"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   run(s, loaded_client(), request("bench-loaded"), true);
 }
 void GrantRepeat_Linked(benchmark::State& s) {
-  (void)grant(linked_client(), request("bench-linked"));
+  (void)grant(linked_client(), request("bench-linked"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   run(s, linked_client(), request("bench-linked"), true);
 }
 BENCHMARK(GrantRepeat_LoadedSO);

@@ -105,11 +105,12 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   }
   if (auto recorded = catalog->record(db); !recorded) return fail("cannot record providers", recorded.error());
 
-  // Isolated handlers' runners time out before the grant engine gives up on a call, so a hung runner is killed
-  // and nothing it did can come back after the engine moved on.
+  // Every provider call carries its caller's deadline, and an isolated runner is killed exactly at it (so nothing
+  // comes back after the caller moved on). The isolation call timeout is only the cap on a call's deadline: the
+  // longest any caller here gives (grants, health checks, inventory loads).
   registry::RegistryOptions registry_options;
   registry_options.isolation.call_timeout =
-      std::min<std::chrono::milliseconds>(registry::kDefaultRunnerCallTimeout, config.call_timeout * 8 / 10);
+      std::max({config.call_timeout, config.health_timeout, config.inventory_call_timeout});
   auto opened = registry::Registry::open(db, catalog, registry_options);
   if (!opened) return fail("cannot load handlers, target groups and routes", opened.error());
   auto& registry = **opened;
@@ -133,7 +134,11 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   };
   grants::GrantEngine engine(db, registry, engine_options);
 
+  // One caller for the in-process calls of health checks and inventory syncs: one bounded pool, one ledger of
+  // calls abandoned at their deadline (loader/provider_caller.hpp). Declared before both, destroyed after them.
+  auto provider_caller = std::make_shared<ProviderCaller>();
   health::HealthOptions health_options;
+  health_options.caller = provider_caller;
   health_options.interval = config.health_interval;
   health_options.timeout = config.health_timeout;
   health::HealthMonitor monitor(registry, health_options);
@@ -144,6 +149,7 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
     sync_options.interval_by_handler[handler] = interval;
   sync_options.concurrency = config.inventory_concurrency;
   sync_options.call_timeout = config.inventory_call_timeout;
+  sync_options.caller = provider_caller;
   inventory::SyncEngine sync(db, registry, sync_options);
 
   const auth::TokenVerifier tokens(config.tokens);

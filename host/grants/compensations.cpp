@@ -160,10 +160,13 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
   if (!*decided) return;
 
   const std::string slot = c.handler + '\x1f' + c.key;
+  const auto deadline = deadline_in(opt.call_timeout);
   auto outcome = call_with_deadline<pb::Response>(
       pool,
-      [client, req = revoke_request(g, c.key, c.kind, ""), h = c.handler] { return call_revoke(*client, req, h); },
-      opt.call_timeout,
+      [client, req = revoke_request(g, c.key, c.kind, ""), h = c.handler, deadline] {
+        return call_revoke(*client, req, h, deadline);
+      },
+      deadline,
       [&] {
         std::lock_guard lock(abandoned_mutex);
         abandoned.insert(slot);
@@ -172,7 +175,8 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
         std::lock_guard lock(abandoned_mutex);
         abandoned.erase(slot);
         wake_all();
-      });
+      },
+      place_of(*client));
 
   std::string failure;
   std::string result;

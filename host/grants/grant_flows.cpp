@@ -61,10 +61,11 @@ pb::GrantRequest grant_request(const GrantRecord& g, const std::string& key, con
 }
 
 // Through invoke(), not the typed grant(): the status tells already_exists apart.
-Result<pb::Response> call_grant(ProviderClient& client, const pb::GrantRequest& in, const std::string& handler) {
+Result<pb::Response> call_grant(ProviderClient& client, const pb::GrantRequest& in, const std::string& handler,
+                                CallDeadline deadline) {
   pb::Request request;
   *request.mutable_grant() = in;
-  return host::invoke(client, request, handler);
+  return host::invoke(client, request, deadline, handler);
 }
 
 std::string describe(const std::string& handler, const Error& e) {
@@ -122,10 +123,11 @@ pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, c
   return r;
 }
 
-Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler) {
+Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler,
+                                 CallDeadline deadline) {
   pb::Request request;
   *request.mutable_revoke() = in;
-  return host::invoke(client, request, handler);
+  return host::invoke(client, request, deadline, handler);
 }
 
 bool unknown_outcome(const Error& e) { return e.code == ErrorCode::transport_failed || e.code == ErrorCode::deadline_exceeded; }
@@ -295,7 +297,8 @@ void GrantEngine::Impl::late_grant_result(const GrantRecord& g, const std::strin
             }
           if (kind.empty()) kind = g.kind;
         }
-        auto revoked = call_revoke(*client, revoke_request(g, key, kind, result->grant().state()), handler);
+        auto revoked = call_revoke(*client, revoke_request(g, key, kind, result->grant().state()), handler,
+                                   deadline_in(opt.call_timeout));
         clean = revoked.ok();
         outcome = revoked.ok() ? "succeeded" : "failed: " + std::string(revoked.error().code_name()) + ": " + revoked.error().message;
         if (!revoked.ok()) {
@@ -471,12 +474,13 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       outcome = "not possible: the handler is gone";
     } else {
       const std::string slot = b.doubt + '\x1f' + b.key;
+      const auto deadline = deadline_in(opt.call_timeout);
       auto r = call_with_deadline<pb::Response>(
           pool,
-          [client, req = revoke_request(g, b.key, b.doubt_kind, ""), h = b.doubt] {
-            return call_revoke(*client, req, h);
+          [client, req = revoke_request(g, b.key, b.doubt_kind, ""), h = b.doubt, deadline] {
+            return call_revoke(*client, req, h, deadline);
           },
-          opt.call_timeout,
+          deadline,
           [&] {
             std::lock_guard lock(abandoned_mutex);
             abandoned.insert(slot);
@@ -484,7 +488,8 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
           [this, slot](Result<pb::Response>) {
             std::lock_guard lock(abandoned_mutex);
             abandoned.erase(slot);
-          });
+          },
+          place_of(*client));
       outcome = !r ? "timed out" : r->ok() ? "succeeded" : "failed: " + std::string(r->error().code_name()) + ": " + r->error().message;
       if (!r || !r->ok()) {
         // Not confirmed: owed durably, retried by the workers until the handler confirms.
@@ -563,16 +568,21 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       continue;
     }
     const std::string key = b.key;
+    const auto deadline = deadline_in(opt.call_timeout);
     auto outcome = call_with_deadline<pb::Response>(
-        pool, [client, req = grant_request(g, key, kind), handler] { return call_grant(*client, req, handler); },
-        opt.call_timeout,
+        pool,
+        [client, req = grant_request(g, key, kind), handler, deadline] {
+          return call_grant(*client, req, handler, deadline);
+        },
+        deadline,
         [&] {
           std::lock_guard lock(abandoned_mutex);
           abandoned.insert(handler + '\x1f' + key);
         },
         [this, g, token, handler, key](Result<pb::Response> late) {
           late_grant_result(g, token, handler, key, std::move(late));
-        });
+        },
+        place_of(*client));
     if (!outcome) {
       const Error e = make_error(ErrorCode::deadline_exceeded, "the Grant call did not return within " +
                                                           std::to_string(opt.call_timeout.count()) + " ms");
@@ -932,12 +942,13 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
       failures.push_back("handler '" + h + "': no running instance");
       continue;
     }
+    const auto deadline = deadline_in(opt.call_timeout);
     auto outcome = call_with_deadline<pb::Response>(
         pool,
-        [client, req = revoke_request(g, key, access.kind, bytes_of(access.state_hex)), h] {
-          return call_revoke(*client, req, h);
+        [client, req = revoke_request(g, key, access.kind, bytes_of(access.state_hex)), h, deadline] {
+          return call_revoke(*client, req, h, deadline);
         },
-        opt.call_timeout,
+        deadline,
         [&] {
           std::lock_guard lock(abandoned_mutex);
           abandoned.insert(h + '\x1f' + key);
@@ -945,7 +956,8 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
         [this, h, key](Result<pb::Response>) {
           std::lock_guard lock(abandoned_mutex);
           abandoned.erase(h + '\x1f' + key);
-        });
+        },
+        place_of(*client));
     if (!outcome) {
       const Error e = make_error(ErrorCode::deadline_exceeded, "the Revoke call did not return within " +
                                                           std::to_string(opt.call_timeout.count()) + " ms");

@@ -1,57 +1,30 @@
 #include "health/health_check.hpp"
 
+#include "loader/provider_caller.hpp"
 #include "loader/provider_calls.hpp"
 #include "registry/config_refusal.hpp"
 #include "schema/config_validation.hpp"
 #include "schema/secrets.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 namespace gatehouse::host::health {
-namespace {
-
-// Runs fn on its own thread and waits at most `timeout`. An in-process provider call cannot be interrupted:
-// a hung call keeps its thread (which owns what it needs through shared_ptrs) and the check reports the hang.
-template <class T, class Fn>
-std::optional<T> call_with_timeout(Fn fn, std::chrono::milliseconds timeout) {
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<T> value;
-  };
-  auto shared = std::make_shared<Shared>();
-  std::thread([shared, fn = std::move(fn)]() mutable {
-    T value = fn();
-    std::lock_guard lock(shared->mutex);
-    shared->value.emplace(std::move(value));
-    shared->done.notify_all();
-  }).detach();
-  std::unique_lock lock(shared->mutex);
-  if (!shared->done.wait_for(lock, timeout, [&] { return shared->value.has_value(); })) return std::nullopt;
-  return std::move(shared->value);
-}
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  return std::to_string(d.count() / 1000) + "." + std::to_string((d.count() % 1000) / 100) + " s";
-}
-
-}  // namespace
 
 HealthOutcome check_handler(const registry::HandlerRuntime& handler, const registry::ProviderRef& configured,
-                            std::chrono::milliseconds timeout) {
+                            std::chrono::milliseconds timeout, ProviderCaller& caller) {
   if (!handler.module || !handler.client) return {false, handler.instance_problem};
   auto client = handler.client;
 
   // 1. Describe through the instance: the library answering must still be the configured provider.
   pb::Request describe;
   describe.mutable_describe();
-  auto described = call_with_timeout<Result<pb::Response>>(
-      [client, describe] { return invoke(*client, describe, "provider"); }, timeout);
-  if (!described) return {false, "Describe did not answer within " + seconds_text(timeout)};
-  if (!*described) return {false, "Describe failed: " + described->error().message};
-  const auto& d = (*described)->describe();
+  auto described = caller.call<pb::Response>(
+      handler.id, client,
+      [describe](ProviderClient& c, CallDeadline deadline) { return invoke(c, describe, deadline, "provider"); },
+      deadline_in(timeout), "Describe");
+  if (!described) {
+    if (described.error().code == ErrorCode::deadline_exceeded) return {false, described.error().message};
+    return {false, "Describe failed: " + described.error().message};
+  }
+  const auto& d = described->describe();
   if (d.publisher() != configured.publisher || d.name() != configured.name || d.version() != configured.version) {
     return {false, "provider now describes itself as " + d.publisher() + "/" + d.name() + "@" + d.version() +
                        ", not the configured " + configured.text()};
@@ -67,15 +40,19 @@ HealthOutcome check_handler(const registry::HandlerRuntime& handler, const regis
   }
 
   // 3. The provider's own verdict.
-  auto health = call_with_timeout<Result<pb::CheckHealthResponse>>(
-      [client] { return check_health(*client, "provider"); }, timeout);
-  if (!health) return {false, "health check did not answer within " + seconds_text(timeout)};
-  if (!*health) return {false, "health check failed with " + std::string(health->error().code_name()) + ": " + health->error().message};
-  HealthOutcome outcome{(*health)->healthy(),
-                        (*health)->message().empty() ? ((*health)->healthy() ? "ok" : "unhealthy") : (*health)->message()};
-  outcome.degraded = outcome.healthy && (*health)->degraded();
+  auto health = caller.call<pb::CheckHealthResponse>(
+      handler.id, client,
+      [](ProviderClient& c, CallDeadline deadline) { return check_health(c, deadline, "provider"); },
+      deadline_in(timeout), "health check");
+  if (!health) {
+    if (health.error().code == ErrorCode::deadline_exceeded) return {false, health.error().message};
+    return {false, "health check failed with " + std::string(health.error().code_name()) + ": " + health.error().message};
+  }
+  HealthOutcome outcome{health->healthy(),
+                        health->message().empty() ? (health->healthy() ? "ok" : "unhealthy") : health->message()};
+  outcome.degraded = outcome.healthy && health->degraded();
   if (outcome.degraded) {
-    for (const auto& u : (*health)->unavailable_targets()) {
+    for (const auto& u : health->unavailable_targets()) {
       outcome.unavailable.push_back(registry::UnavailableTarget{
           u.target().kind(), {u.target().properties().begin(), u.target().properties().end()}, u.reason()});
     }

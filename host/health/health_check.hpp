@@ -3,6 +3,7 @@
 // provider's own health call — each provider call bounded by a timeout.
 #pragma once
 
+#include "loader/provider_caller.hpp"
 #include "registry/registry.hpp"
 
 #include <chrono>
@@ -19,7 +20,9 @@ struct HealthOutcome {
   std::vector<registry::UnavailableTarget> unavailable{};
 };
 
+// Each provider call through `caller` with a deadline `timeout` from its start. Stateless; may run on any
+// thread, several at once (for one handler too).
 HealthOutcome check_handler(const registry::HandlerRuntime& handler, const registry::ProviderRef& configured,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout, ProviderCaller& caller);
 
 }  // namespace gatehouse::host::health

@@ -15,7 +15,9 @@ namespace gatehouse::host::health {
 namespace asio = boost::asio;
 
 struct HealthMonitor::Impl {
-  Impl(registry::Registry& r, HealthOptions o) : registry(r), options(o) {}
+  Impl(registry::Registry& r, HealthOptions o) : registry(r), options(std::move(o)) {
+    if (!options.caller) options.caller = std::make_shared<ProviderCaller>();
+  }
 
   registry::Registry& registry;
   HealthOptions options;
@@ -40,7 +42,7 @@ struct HealthMonitor::Impl {
     if (!refreshed) {
       outcome = {false, refreshed.error().describe()};
     } else {
-      outcome = check_handler(*runtime, info->provider, options.timeout);
+      outcome = check_handler(*runtime, info->provider, options.timeout, *options.caller);
       if (!refreshed->empty()) outcome.reason = *refreshed + "; " + outcome.reason;
     }
     if (auto recorded = registry.record_health(id, outcome.healthy, outcome.reason, outcome.degraded, outcome.unavailable);

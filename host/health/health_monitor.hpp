@@ -19,6 +19,9 @@ struct HealthOptions {
   std::chrono::milliseconds interval{std::chrono::seconds(30)};
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};    // per provider call
   std::chrono::milliseconds reconcile{std::chrono::seconds(1)};  // how soon new handlers are noticed
+  // Makes the provider calls (shared with inventory syncs in the daemon); null: the monitor makes its own.
+  // Kept alive by the monitor until its checks have stopped.
+  std::shared_ptr<ProviderCaller> caller{};
 };
 
 class HealthMonitor {

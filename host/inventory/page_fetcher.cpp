@@ -1,46 +1,14 @@
 #include "inventory/page_fetcher.hpp"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <thread>
 
 namespace gatehouse::host::inventory {
 
-Result<pb::LoadResponse> load_with_deadline(const std::shared_ptr<ProviderClient>& client, const std::string& provider,
-                                            const pb::LoadRequest& request, std::chrono::milliseconds timeout) {
-  struct State {
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<Result<pb::LoadResponse>> result;
-  };
-  auto state = std::make_shared<State>();
-  // The thread owns what it touches (client, request, state), so abandoning it is safe.
-  std::thread([state, client, provider, request] {
-    Result<pb::LoadResponse> result = [&]() -> Result<pb::LoadResponse> {
-      try {
-        return load(*client, request, provider);
-      } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal_error, std::string("the Load call threw: ") + e.what());
-      }
-    }();
-    std::lock_guard lock(state->mutex);
-    state->result.emplace(std::move(result));
-    state->done.notify_all();
-  }).detach();
-  std::unique_lock lock(state->mutex);
-  if (!state->done.wait_for(lock, timeout, [&] { return state->result.has_value(); })) {
-    return make_error(ErrorCode::deadline_exceeded, provider + " did not answer Load(" + request.loader() + ") within " +
-                                               std::to_string(timeout.count()) + " ms");
-  }
-  return std::move(*state->result);
-}
-
-FetchOutcome fetch_page(const std::shared_ptr<ProviderClient>& client, const std::string& provider,
-                        const std::string& loader, const std::string& page_token, const SyncOptions& options,
-                        const std::atomic<bool>& cancelled) {
+FetchOutcome fetch_page(const std::string& handler_id, const std::shared_ptr<ProviderClient>& client,
+                        const std::string& provider, const std::string& loader, const std::string& page_token,
+                        const SyncOptions& options, const std::atomic<bool>& cancelled) {
   pb::LoadRequest request;
   request.set_loader(loader);
   request.set_page_token(page_token);
@@ -48,7 +16,12 @@ FetchOutcome fetch_page(const std::shared_ptr<ProviderClient>& client, const std
   auto backoff = options.backoff_initial;
   FetchOutcome outcome{make_error(ErrorCode::internal_error, "no attempt made"), 0};
   for (int attempt = 1;; ++attempt) {
-    outcome.response = load_with_deadline(client, provider, request, options.call_timeout);
+    outcome.response = options.caller->call<pb::LoadResponse>(
+        handler_id, client,
+        [request, provider](ProviderClient& c, CallDeadline deadline) { return load(c, request, deadline, provider); },
+        deadline_in(options.call_timeout), "Load(" + request.loader() + ")",
+        provider + " did not answer Load(" + request.loader() + ") within " + std::to_string(options.call_timeout.count()) +
+            " ms");
     if (outcome.response.ok() || !is_retryable(outcome.response.error()) || attempt >= options.max_attempts ||
         cancelled.load()) {
       if (!outcome.response.ok() && attempt > 1) {

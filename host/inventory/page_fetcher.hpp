@@ -1,10 +1,8 @@
 // One Load page from a provider, with a deadline per call and retries with backoff on retryable failures
 // (loader/provider_calls.hpp is_retryable: transport failures, unavailable, deadline_exceeded,
-// resource_exhausted, aborted).
-//
-// A call past its deadline is abandoned, not stopped: an in-process provider call cannot be interrupted, so
-// it finishes on its own detached thread and its result is dropped (the provider library stays loaded for
-// the process lifetime). In isolation mode the runner enforces its own timeout and kills a hung runner.
+// resource_exhausted, aborted). Calls go through options.caller (loader/provider_caller.hpp): an in-process
+// call past its deadline is abandoned on the caller's bounded pool, and a handler with a call still out is not
+// sent another; an isolated runner is killed at the deadline.
 #pragma once
 
 #include "common/result.hpp"
@@ -22,13 +20,10 @@ struct FetchOutcome {
   int retries = 0;  // calls repeated after retryable failures
 };
 
-// Fetches loader `loader` at `page_token` from `client`. `cancelled` stops the retries early.
-FetchOutcome fetch_page(const std::shared_ptr<ProviderClient>& client, const std::string& provider,
-                        const std::string& loader, const std::string& page_token, const SyncOptions& options,
-                        const std::atomic<bool>& cancelled);
-
-// One Load call bounded by `timeout`; an Error "deadline_exceeded" when it did not answer in time.
-Result<pb::LoadResponse> load_with_deadline(const std::shared_ptr<ProviderClient>& client, const std::string& provider,
-                                            const pb::LoadRequest& request, std::chrono::milliseconds timeout);
+// Fetches loader `loader` at `page_token` from handler `handler_id`'s `client`. `cancelled` stops the retries
+// early. options.caller must be set (the sync engine sets it).
+FetchOutcome fetch_page(const std::string& handler_id, const std::shared_ptr<ProviderClient>& client,
+                        const std::string& provider, const std::string& loader, const std::string& page_token,
+                        const SyncOptions& options, const std::atomic<bool>& cancelled);
 
 }  // namespace gatehouse::host::inventory

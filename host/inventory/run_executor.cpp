@@ -140,7 +140,8 @@ class Run {
   }
 
   void fetch_one(const WorkItem& item) {
-    auto outcome = fetch_page(spec_.client, spec_.provider, item.loader, item.page_token, options_, cancelled_);
+    auto outcome = fetch_page(spec_.handler_id, spec_.client, spec_.provider, item.loader, item.page_token, options_,
+                              cancelled_);
     {
       std::lock_guard lock(mutex_);
       loaders_[item.loader].retries += outcome.retries;

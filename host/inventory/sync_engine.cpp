@@ -25,7 +25,9 @@ Error in_progress(std::string_view handler_id, std::int64_t run_id) {
 }  // namespace
 
 SyncEngine::SyncEngine(store::Database& db, registry::Registry& registry, SyncOptions options)
-    : db_(db), registry_(registry), options_(std::move(options)) {}
+    : db_(db), registry_(registry), options_(std::move(options)) {
+  if (!options_.caller) options_.caller = std::make_shared<ProviderCaller>();
+}
 
 SyncEngine::~SyncEngine() { stop(); }
 

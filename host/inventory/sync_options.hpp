@@ -1,9 +1,12 @@
 // How the sync engine runs: schedule, concurrency, timeouts, retries, batching.
 #pragma once
 
+#include "loader/provider_caller.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace gatehouse::host::inventory {
@@ -26,6 +29,8 @@ struct SyncOptions {
   std::size_t batch_rows = 50'000;      // rows copied to staging before they are merged and committed
   std::chrono::milliseconds progress_interval{2000};  // a batch open this long is committed: progress shows
   std::size_t max_pages_per_loader = 10'000'000;  // a provider that never stops paging is cut off with an error
+  // Makes the Load calls (shared with health checks in the daemon); null: the sync engine makes its own.
+  std::shared_ptr<ProviderCaller> caller{};
 };
 
 }  // namespace gatehouse::host::inventory

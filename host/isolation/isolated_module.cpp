@@ -1,5 +1,7 @@
 #include "isolation/isolated_module.hpp"
 
+#include <algorithm>
+
 #include "isolation/describe_in_runner.hpp"
 #include "isolation/runner_location.hpp"
 #include "isolation/supervisor.hpp"
@@ -28,12 +30,12 @@ IsolatedClient::IsolatedClient(std::shared_ptr<Supervisor> supervisor, std::chro
 
 IsolatedClient::~IsolatedClient() { supervisor_->stop(); }
 
-Result<std::string> IsolatedClient::call(std::string_view request_bytes) {
-  return supervisor_->call(request_bytes, call_timeout_);
-}
-
-Result<std::string> IsolatedClient::call(std::string_view request_bytes, std::chrono::milliseconds timeout) {
-  return supervisor_->call(request_bytes, timeout);
+Result<std::string> IsolatedClient::call(std::string_view request_bytes, CallDeadline deadline) {
+  using std::chrono::milliseconds;
+  const auto left = deadline == CallDeadline::max()
+                        ? call_timeout_
+                        : std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+  return supervisor_->call(request_bytes, std::clamp(left, milliseconds(0), call_timeout_));
 }
 
 RunnerHealth IsolatedClient::health() const { return supervisor_->health(); }

@@ -27,10 +27,11 @@ class IsolatedClient final : public ProviderClient {
   // Errors besides the provider's own (which travel inside the Response):
   //   transport_failed   the runner died during the call: "provider runner for X (pid N) died with signal 11
   //                      (Segmentation fault) during a call" (retryable)
-  //   deadline_exceeded  no answer within the call timeout: the runner was killed (retryable)
+  //   deadline_exceeded  no answer by the deadline: the runner was killed at it (retryable)
   //   unavailable        the runner is restarting or down; the message says why (retryable)
-  Result<std::string> call(std::string_view request_bytes) override;
-  Result<std::string> call(std::string_view request_bytes, std::chrono::milliseconds timeout);
+  // A deadline further away than `call_timeout` (the isolation setting) is brought in to it.
+  Result<std::string> call(std::string_view request_bytes, CallDeadline deadline) override;
+  bool enforces_deadline() const override { return true; }
 
   RunnerHealth health() const;
   // Starts a runner now even when the restart limit left it down.

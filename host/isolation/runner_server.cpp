@@ -167,7 +167,9 @@ class Server {
     if (!client) {
       return reply_error(h, make_error(ErrorCode::transport_failed, "the runner has no instance " + std::to_string(h.instance_id)));
     }
-    auto response = client->call(payload);
+    // No deadline of the runner's own: the host kills this process at the call's deadline, and the provider
+    // reads it from the request (deadline_unix_ms).
+    auto response = client->call(payload, CallDeadline::max());
     if (!response) return reply_error(h, response.error());
     if (response->size() > kMaxFramePayload) {
       return reply_error(h, make_error(ErrorCode::bad_response, "the provider answered with " + std::to_string(response->size()) +

@@ -67,7 +67,8 @@ class InProcessClient final : public ProviderClient {
     }
   }
 
-  Result<std::string> call(std::string_view request) override {
+  // The deadline is not enforced here (see ProviderClient): the provider reads it from the request.
+  Result<std::string> call(std::string_view request, CallDeadline) override {
     return invoke_vtable(vtable_, instance_, request, label_);
   }
 

@@ -1,5 +1,9 @@
 #include "loader/provider_calls.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
 namespace gatehouse::host {
 
 ErrorCode error_code_of(pb::Status::Code code) {
@@ -38,10 +42,29 @@ Result<pb::Response> parse_response(std::string_view bytes, std::string_view pro
   return response;
 }
 
-Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, std::string_view provider) {
+namespace {
+// The deadline as the wire carries it: milliseconds since the Unix epoch (0 for none).
+std::uint64_t unix_ms_of(CallDeadline deadline) {
+  using namespace std::chrono;
+  if (deadline == CallDeadline::max()) return 0;
+  const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+  const auto at = duration_cast<milliseconds>(system_clock::now().time_since_epoch()) + std::max(left, milliseconds(0));
+  return static_cast<std::uint64_t>(at.count());
+}
+}  // namespace
+
+Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, CallDeadline deadline,
+                            std::string_view provider) {
   std::string bytes;
   if (!request.SerializeToString(&bytes)) return make_error(ErrorCode::internal_error, "could not serialize the request");
-  auto reply = client.call(bytes);
+  if (const auto at = unix_ms_of(deadline); at != 0) {
+    // Serialized messages concatenate as a merge (a later scalar field wins): appending a Request that holds only
+    // the deadline sets it without copying the caller's request.
+    pb::Request with_deadline;
+    with_deadline.set_deadline_unix_ms(at);
+    bytes += with_deadline.SerializeAsString();
+  }
+  auto reply = client.call(bytes, deadline);
   if (!reply) return reply.take_error();
   auto response = parse_response(*reply, provider);
   if (!response) return response;
@@ -69,31 +92,34 @@ Result<T> expect(Result<pb::Response> response, Has has, Get get, std::string_vi
 }
 }  // namespace
 
-Result<pb::CheckHealthResponse> check_health(ProviderClient& client, std::string_view provider) {
+Result<pb::CheckHealthResponse> check_health(ProviderClient& client, CallDeadline deadline, std::string_view provider) {
   pb::Request request;
   request.mutable_check_health();
-  return expect<pb::CheckHealthResponse>(invoke(client, request, provider), &pb::Response::has_check_health,
+  return expect<pb::CheckHealthResponse>(invoke(client, request, deadline, provider), &pb::Response::has_check_health,
                                          &pb::Response::check_health, provider, "CheckHealth");
 }
 
-Result<pb::GrantResponse> grant(ProviderClient& client, const pb::GrantRequest& in, std::string_view provider) {
+Result<pb::GrantResponse> grant(ProviderClient& client, const pb::GrantRequest& in, CallDeadline deadline,
+                                std::string_view provider) {
   pb::Request request;
   *request.mutable_grant() = in;
-  return expect<pb::GrantResponse>(invoke(client, request, provider), &pb::Response::has_grant,
+  return expect<pb::GrantResponse>(invoke(client, request, deadline, provider), &pb::Response::has_grant,
                                    &pb::Response::grant, provider, "Grant");
 }
 
-Result<pb::RevokeResponse> revoke(ProviderClient& client, const pb::RevokeRequest& in, std::string_view provider) {
+Result<pb::RevokeResponse> revoke(ProviderClient& client, const pb::RevokeRequest& in, CallDeadline deadline,
+                                  std::string_view provider) {
   pb::Request request;
   *request.mutable_revoke() = in;
-  return expect<pb::RevokeResponse>(invoke(client, request, provider), &pb::Response::has_revoke,
+  return expect<pb::RevokeResponse>(invoke(client, request, deadline, provider), &pb::Response::has_revoke,
                                     &pb::Response::revoke, provider, "Revoke");
 }
 
-Result<pb::LoadResponse> load(ProviderClient& client, const pb::LoadRequest& in, std::string_view provider) {
+Result<pb::LoadResponse> load(ProviderClient& client, const pb::LoadRequest& in, CallDeadline deadline,
+                              std::string_view provider) {
   pb::Request request;
   *request.mutable_load() = in;
-  return expect<pb::LoadResponse>(invoke(client, request, provider), &pb::Response::has_load, &pb::Response::load,
+  return expect<pb::LoadResponse>(invoke(client, request, deadline, provider), &pb::Response::has_load, &pb::Response::load,
                                   provider, "Load");
 }
 

@@ -25,17 +25,21 @@ bool is_retryable(const Error& error);
 // Parses serialized Response bytes. Error "bad_response" when they are not a Response.
 Result<pb::Response> parse_response(std::string_view bytes, std::string_view provider);
 
-// Sends one request. Returns the whole Response when its status is ok, already_exists or already_revoked
-// (idempotent successes; inspect response.status() to tell them apart); otherwise the Status as an Error
-// whose code is the status name and whose message is the provider's sentence.
-Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, std::string_view provider = "provider");
+// Sends one request with its deadline (also sent to the provider as Request.deadline_unix_ms). Returns the
+// whole Response when its status is ok, already_exists or already_revoked (idempotent successes; inspect
+// response.status() to tell them apart); otherwise the Status as an Error whose code is the status name and
+// whose message is the provider's sentence. Whether the call returns by the deadline is the client's
+// (ProviderClient::enforces_deadline) or the caller's (ProviderCaller) affair.
+Result<pb::Response> invoke(ProviderClient& client, const pb::Request& request, CallDeadline deadline,
+                            std::string_view provider = "provider");
 
-Result<pb::CheckHealthResponse> check_health(ProviderClient& client, std::string_view provider = "provider");
-Result<pb::GrantResponse> grant(ProviderClient& client, const pb::GrantRequest& request,
+Result<pb::CheckHealthResponse> check_health(ProviderClient& client, CallDeadline deadline,
+                                             std::string_view provider = "provider");
+Result<pb::GrantResponse> grant(ProviderClient& client, const pb::GrantRequest& request, CallDeadline deadline,
                                 std::string_view provider = "provider");
-Result<pb::RevokeResponse> revoke(ProviderClient& client, const pb::RevokeRequest& request,
+Result<pb::RevokeResponse> revoke(ProviderClient& client, const pb::RevokeRequest& request, CallDeadline deadline,
                                   std::string_view provider = "provider");
-Result<pb::LoadResponse> load(ProviderClient& client, const pb::LoadRequest& request,
+Result<pb::LoadResponse> load(ProviderClient& client, const pb::LoadRequest& request, CallDeadline deadline,
                               std::string_view provider = "provider");
 
 }  // namespace gatehouse::host

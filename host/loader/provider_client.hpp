@@ -5,6 +5,7 @@
 
 #include "common/result.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,13 +14,23 @@
 
 namespace gatehouse::host {
 
+// When a provider call's caller stops waiting. Every call carries one (issue 14 item 3).
+using CallDeadline = std::chrono::steady_clock::time_point;
+// The deadline `timeout` from now.
+inline CallDeadline deadline_in(std::chrono::milliseconds timeout) { return std::chrono::steady_clock::now() + timeout; }
+
 // One configured provider instance (what a handler runs). Thread-safe: calls may overlap.
 class ProviderClient {
  public:
   virtual ~ProviderClient() = default;
   // Returns the serialized Response, or an Error when the transport itself failed (the provider crashed,
   // returned nothing, timed out). Provider-level failures travel inside the Response's Status.
-  virtual Result<std::string> call(std::string_view request_bytes) = 0;
+  // `deadline`: when enforces_deadline(), the call returns by then (deadline_exceeded); otherwise it is the
+  // caller's to stop waiting (ProviderCaller), and the provider learns it from Request.deadline_unix_ms.
+  virtual Result<std::string> call(std::string_view request_bytes, CallDeadline deadline) = 0;
+  // True when call() itself ends at the deadline (an isolated runner is killed then, so nothing returns late).
+  // False for an in-process instance: a thread inside a plugin cannot be interrupted safely.
+  virtual bool enforces_deadline() const { return false; }
 };
 
 struct ProviderIdentity {

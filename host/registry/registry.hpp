@@ -142,9 +142,9 @@ struct HandlerRuntime {
   std::string instance_problem;            // why there is no client
 };
 
-// The runner call timeout of isolated handlers by default: below the grant engine's call timeout
-// (GrantEngineOptions::call_timeout, 10 s), so a hung runner is killed — and nothing comes back late — before
-// the engine abandons the call.
+// The cap on an isolated handler's call by default: a call is killed at its caller's deadline, or at this much
+// after it started when the deadline is further (or none was given). The daemon sets it to its longest caller
+// timeout, so the caller's deadline always decides.
 inline constexpr std::chrono::milliseconds kDefaultRunnerCallTimeout{8'000};
 
 // IsolationOptions' defaults with call_timeout = kDefaultRunnerCallTimeout.

@@ -3,10 +3,42 @@
 #include <gatehouse/provider/v1/provider.pb.h>
 #include <gatehouse/sdk.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <new>
+
+namespace gatehouse {
+namespace {
+// The deadline of the call the current thread is handling (0: none); set by detail::invoke for its duration.
+thread_local std::uint64_t current_deadline_unix_ms = 0;
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> call_deadline() {
+  if (current_deadline_unix_ms == 0) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(current_deadline_unix_ms));
+}
+
+std::chrono::milliseconds time_left(std::chrono::milliseconds fallback) {
+  const auto deadline = call_deadline();
+  if (!deadline) return fallback;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::system_clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+}  // namespace gatehouse
 
 namespace gatehouse::detail {
 namespace {
+
+// Sets the thread's call deadline for one call, and clears it when the call ends however it ends.
+class DeadlineScope {
+ public:
+  explicit DeadlineScope(std::uint64_t unix_ms) { current_deadline_unix_ms = unix_ms; }
+  ~DeadlineScope() { current_deadline_unix_ms = 0; }
+  DeadlineScope(const DeadlineScope&) = delete;
+  DeadlineScope& operator=(const DeadlineScope&) = delete;
+};
 
 namespace pb = ::gatehouse::provider::v1;
 
@@ -169,6 +201,7 @@ gatehouse_result invoke(const Definition& definition, void* instance, const uint
     if (!request.ParseFromArray(bytes, static_cast<int>(length))) {
       throw Error::invalid_argument("request is not a valid Request message");
     }
+    const DeadlineScope deadline(request.deadline_unix_ms());
     pb::Response response;
     if (request.call_case() == pb::Request::kDescribe) {
       describe(definition, response);

@@ -76,7 +76,7 @@ Call<GrantResult> Instance::grant(const GrantRequest& request) {
   to_proto(request.target, *g->mutable_target());
   g->set_starts_at_unix_ms(to_unix_ms(request.starts_at));
   g->set_ends_at_unix_ms(to_unix_ms(request.ends_at));
-  auto response = host::invoke(*impl_->client, r, impl_->label);
+  auto response = host::invoke(*impl_->client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), impl_->label);
   auto call = outcome_of<GrantResult>(response);
   if (response && response->has_grant()) {
     call.result.state = response->grant().state();
@@ -93,7 +93,7 @@ Call<RevokeResult> Instance::revoke(const RevokeRequest& request) {
   v->set_subject(request.subject);
   to_proto(request.target, *v->mutable_target());
   v->set_state(request.state);
-  auto response = host::invoke(*impl_->client, r, impl_->label);
+  auto response = host::invoke(*impl_->client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), impl_->label);
   auto call = outcome_of<RevokeResult>(response);
   if (response) {
     if (response->has_revoke()) call.result.message = response->revoke().message();
@@ -106,7 +106,7 @@ Call<LoadResult> Instance::load(const LoadRequest& request) {
   pb::Request r;
   r.mutable_load()->set_loader(request.loader);
   r.mutable_load()->set_page_token(request.page_token);
-  auto response = host::invoke(*impl_->client, r, impl_->label);
+  auto response = host::invoke(*impl_->client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), impl_->label);
   auto call = outcome_of<LoadResult>(response);
   if (response && response->has_load()) {
     const auto& page = response->load();
@@ -124,7 +124,7 @@ Call<LoadResult> Instance::load(const LoadRequest& request) {
 Call<Health> Instance::check_health() {
   pb::Request r;
   r.mutable_check_health();
-  auto response = host::invoke(*impl_->client, r, impl_->label);
+  auto response = host::invoke(*impl_->client, r, ::gatehouse::host::deadline_in(std::chrono::seconds(30)), impl_->label);
   auto call = outcome_of<Health>(response);
   if (response && response->has_check_health()) {
     const auto& h = response->check_health();

@@ -40,8 +40,9 @@ class CrashingClient final : public host::ProviderClient {
   CrashingClient(std::shared_ptr<host::ProviderClient> inner, std::string crash_on)
       : inner_(std::move(inner)), crash_on_(std::move(crash_on)) {}
 
-  gatehouse::host::Result<std::string> call(std::string_view request_bytes) override {
-    auto reply = inner_->call(request_bytes);
+  bool enforces_deadline() const override { return inner_->enforces_deadline(); }
+  gatehouse::host::Result<std::string> call(std::string_view request_bytes, gatehouse::host::CallDeadline deadline) override {
+    auto reply = inner_->call(request_bytes, deadline);
     gatehouse::provider::v1::Request request;
     if (request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()))) {
       if ((crash_on_ == "grant" && request.has_grant()) || (crash_on_ == "revoke" && request.has_revoke()))

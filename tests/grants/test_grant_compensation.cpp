@@ -25,12 +25,13 @@ class LosingClient final : public gatehouse::host::ProviderClient {
  public:
   explicit LosingClient(std::shared_ptr<gatehouse::host::ProviderClient> inner) : inner_(std::move(inner)) {}
 
-  gatehouse::host::Result<std::string> call(std::string_view request_bytes) override {
+  bool enforces_deadline() const override { return inner_->enforces_deadline(); }
+  gatehouse::host::Result<std::string> call(std::string_view request_bytes, gatehouse::host::CallDeadline deadline) override {
     gatehouse::provider::v1::Request request;
     const bool parsed = request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()));
     if (parsed && request.has_revoke() && refuse_revokes)
       return gatehouse::host::make_error(gatehouse::host::ErrorCode::transport_failed, "provider runner is down (test)");
-    auto reply = inner_->call(request_bytes);
+    auto reply = inner_->call(request_bytes, deadline);
     if (parsed) {
       if (request.has_revoke()) {
         std::lock_guard lock(mutex_);

@@ -28,27 +28,27 @@ void conformance(ProviderModule& module) {
 
   pb::Request describe;
   describe.mutable_describe();
-  auto described = invoke(client, describe);
+  auto described = invoke(client, describe, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(described.ok());
   CHECK(described->describe().name() == "demo");
 
-  auto health = check_health(client);
+  auto health = check_health(client, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(health.ok());
   CHECK(health->healthy());
 
-  auto granted = grant(client, project_grant("g-1"));
+  auto granted = grant(client, project_grant("g-1"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(granted.ok());
   CHECK_FALSE(granted->state().empty());
   CHECK(std::filesystem::exists(state.path() + "/grants/g-1.json"));
 
   pb::Request repeat;
   *repeat.mutable_grant() = project_grant("g-1");
-  auto again = invoke(client, repeat);
+  auto again = invoke(client, repeat, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(again.ok());
   CHECK(again->status().code() == pb::Status::ALREADY_EXISTS);
   CHECK(again->grant().state() == granted->state());
 
-  auto refused = grant(client, project_grant("g-2", "no-such-project"));
+  auto refused = grant(client, project_grant("g-2", "no-such-project"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == "invalid_argument");
   REQUIRE_FALSE(refused.error().diagnostics.empty());
@@ -59,11 +59,11 @@ void conformance(ProviderModule& module) {
   revoke_request.set_subject("alice@example.com");
   *revoke_request.mutable_target() = project_grant("g-1").target();
   revoke_request.set_state(granted->state());
-  REQUIRE(revoke(client, revoke_request).ok());
+  REQUIRE(revoke(client, revoke_request, ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
   CHECK_FALSE(std::filesystem::exists(state.path() + "/grants/g-1.json"));
   pb::Request revoke_again;
   *revoke_again.mutable_revoke() = revoke_request;
-  auto second = invoke(client, revoke_again);
+  auto second = invoke(client, revoke_again, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(second.ok());
   CHECK(second->status().code() == pb::Status::ALREADY_REVOKED);
 
@@ -75,7 +75,7 @@ void conformance(ProviderModule& module) {
     pb::LoadRequest page_request;
     page_request.set_loader("fetch_users");
     page_request.set_page_token(token);
-    auto page = load(client, page_request);
+    auto page = load(client, page_request, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     REQUIRE(page.ok());
     CHECK(page->resources_size() == 1);
     for (const auto& r : page->resources()) CHECK(users.insert(r.id()).second);
@@ -90,7 +90,7 @@ void conformance(ProviderModule& module) {
     callers.push_back(std::async(std::launch::async, [&client, t] {
       for (int i = 0; i < 20; ++i) {
         const std::string id = "c-" + std::to_string(t) + "-" + std::to_string(i);
-        auto r = grant(client, project_grant(id));
+        auto r = grant(client, project_grant(id), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
         if (!r.ok() || r->state().find("grants/" + id + ".json") == std::string::npos) return false;
       }
       return true;
@@ -127,14 +127,14 @@ TEST_CASE("large requests and responses cross the socket whole - oversized ones 
   std::string room(5 << 20, 'r');  // 5 MiB: many socket buffers' worth each way
   room[12345] = 'x';
   (*big.mutable_target()->mutable_properties())["room"] = room;
-  auto granted = grant(**client, big);
+  auto granted = grant(**client, big, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(granted.ok());
   CHECK(granted->state() == room);
 
   std::string oversized(kMaxFramePayload + 1, '\0');
-  auto refused = (*client)->call(oversized);
+  auto refused = (*client)->call(oversized, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == "request_too_large");
   CHECK_FALSE(is_retryable(refused.error()));
-  CHECK(check_health(**client).ok());  // the connection is still in step
+  CHECK(check_health(**client, ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());  // the connection is still in step
 }

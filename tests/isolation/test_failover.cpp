@@ -177,6 +177,40 @@ TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and 
   CHECK(h1.health().pid != runner);
 }
 
+TEST_CASE("the engine's deadline is the runner's: a hung runner is killed at the call's deadline, not the cap",
+          "[isolation][failover][deadline]") {
+  World world("isolation_failover_deadline");
+  world.add_handler("h1");
+  world.add_handler("h2");
+  auto& h1 = isolate(world, "h1", 600s);  // the isolation cap: far beyond the test
+  world.routes({route("h1", 100), route("h2", 50)});
+  auto options = World::fast_options("e1");
+  options.call_timeout = 300ms;  // the deadline every call carries
+  GrantEngine engine(world.db(), world.plane(), options);
+
+  world.script("h1", "grant_mode", "hang:120000");
+  const pid_t runner = h1.health().pid;
+  REQUIRE(runner > 0);
+  auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  REQUIRE(engine.run_once().ok());
+  auto now = engine.get(g->id);
+  REQUIRE(now.ok());
+  CHECK(now->status == GrantStatus::active);
+  CHECK(now->handler_id == "h2");
+  CHECK_THAT(last_reason(engine, g->id),
+             Catch::Contains("after handler 'h1': deadline_exceeded:") && Catch::Contains("the runner was killed"));
+  CHECK(wait_until([&] { return !process_exists(runner); }, 60s));
+
+  // The provider in the runner was told the deadline (gatehouse::call_deadline()): at most 300 ms away.
+  std::ifstream log(world.dir("h1") + "/deadlines.log");
+  std::string call, left;
+  REQUIRE(log >> call >> left);
+  CHECK(call == "grant");
+  REQUIRE(left != "none");
+  CHECK(std::stoll(left) <= 300);
+}
+
 TEST_CASE("killing runners with SIGKILL and SIGSEGV during a load of grants loses none of them",
           "[isolation][failover][load]") {
   World world("isolation_failover_load");

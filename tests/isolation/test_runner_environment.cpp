@@ -89,7 +89,7 @@ TEST_CASE("a runner's environment holds none of the host's secret variables", "[
   CHECK(env.at("TZ") == "Europe/Paris");
 
   // And the provider works with it.
-  auto granted = grant(**client, project_grant("g-env"));
+  auto granted = grant(**client, project_grant("g-env"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(granted.ok());
 }
 

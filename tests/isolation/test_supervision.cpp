@@ -38,11 +38,11 @@ TEST_CASE("a segfault in a call fails it as retryable with what happened - the r
   auto options = fast_options();
   options.on_health = log.callback();
   auto p = start_fixture("crash_in_grant", options, "h-crash");
-  REQUIRE(grant(*p.client, thing_grant("g-1", "calm")).ok());
+  REQUIRE(grant(*p.client, thing_grant("g-1", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
   const pid_t first = p.iso().health().pid;
   CHECK(first > 0);
 
-  auto crashed = grant(*p.client, thing_grant("g-2", "boom"));
+  auto crashed = grant(*p.client, thing_grant("g-2", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(crashed.ok());
   CHECK(crashed.error().code == "transport_failed");
   CHECK(is_retryable(crashed.error()));
@@ -59,7 +59,7 @@ TEST_CASE("a segfault in a call fails it as retryable with what happened - the r
   CHECK_THAT(health.reason, Catch::Contains("restarted") && Catch::Contains("signal 11"));
   CHECK(log.saw_healthy_after_restart("h-crash"));
   CHECK_FALSE(process_exists(first));
-  REQUIRE(grant(*p.client, thing_grant("g-3", "calm")).ok());
+  REQUIRE(grant(*p.client, thing_grant("g-3", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("an abort or an exit in a call is named the same way", "[isolation][supervision]") {
@@ -69,12 +69,12 @@ TEST_CASE("an abort or an exit in a call is named the same way", "[isolation][su
   }));
   INFO(mode);
   auto p = start_fixture(mode, fast_options(), "h-" + mode);
-  auto failed = grant(*p.client, thing_grant("g-1", "boom"));
+  auto failed = grant(*p.client, thing_grant("g-1", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().code == "transport_failed");
   CHECK_THAT(failed.error().message, Catch::Contains(words));
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
-  CHECK(grant(*p.client, thing_grant("g-2", "calm")).ok());
+  CHECK(grant(*p.client, thing_grant("g-2", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("every call in flight when the runner dies fails retryable, none hangs", "[isolation][supervision]") {
@@ -85,7 +85,7 @@ TEST_CASE("every call in flight when the runner dies fails retryable, none hangs
   std::vector<std::future<Result<pb::GrantResponse>>> slow;
   for (int i = 0; i < 3; ++i) {
     slow.push_back(std::async(std::launch::async, [&, i] {
-      return grant(*p.client, thing_grant("slow-" + std::to_string(i), "slow"));
+      return grant(*p.client, thing_grant("slow-" + std::to_string(i), "slow"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     }));
   }
   // The slow grants are inside the provider (each left its marker; they take 60 s) before the crash.
@@ -94,7 +94,7 @@ TEST_CASE("every call in flight when the runner dies fails retryable, none hangs
       if (!std::filesystem::exists(markers.path() + "/slow-" + std::to_string(i))) return false;
     return true;
   }));
-  auto crashed = grant(*p.client, thing_grant("g-boom", "boom"));
+  auto crashed = grant(*p.client, thing_grant("g-boom", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(crashed.ok());
   for (auto& f : slow) {
     // Well before the slow grants would have finished by themselves: they failed with the runner.
@@ -113,7 +113,7 @@ TEST_CASE("the demo provider survives a SIGKILL of its runner and keeps granting
   options.on_health = log.callback();
   TempDir state("gatehouse-iso-demo");
   auto p = start(demo_provider_path(), options, demo_config(state), "h-demo");
-  auto first = grant(*p.client, project_grant("g-1"));
+  auto first = grant(*p.client, project_grant("g-1"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(first.ok());
   const pid_t pid = p.iso().health().pid;
   REQUIRE(pid > 0);  // kill(0, ...) would signal our own process group
@@ -124,11 +124,11 @@ TEST_CASE("the demo provider survives a SIGKILL of its runner and keeps granting
   // The demo keeps grants on disk: the new runner's instance knows g-1.
   pb::Request repeat;
   *repeat.mutable_grant() = project_grant("g-1");
-  auto again = invoke(*p.client, repeat);
+  auto again = invoke(*p.client, repeat, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(again.ok());
   CHECK(again->status().code() == pb::Status::ALREADY_EXISTS);
   CHECK(again->grant().state() == first->state());
-  CHECK(grant(*p.client, project_grant("g-2")).ok());
+  CHECK(grant(*p.client, project_grant("g-2"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("a runner that keeps dying stays down with a clear reason until restarted by hand",
@@ -141,16 +141,16 @@ TEST_CASE("a runner that keeps dying stays down with a clear reason until restar
 
   for (int death = 1; death <= 2; ++death) {
     INFO("death " << death);
-    CHECK_FALSE(grant(*p.client, thing_grant("g", "boom")).ok());
+    CHECK_FALSE(grant(*p.client, thing_grant("g", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
     // While it waits for its backoff, calls fail at once, retryable, saying why.
-    auto meanwhile = grant(*p.client, thing_grant("g", "calm"));
+    auto meanwhile = grant(*p.client, thing_grant("g", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     if (!meanwhile.ok()) {
       CHECK(meanwhile.error().code == "unavailable");
       CHECK(is_retryable(meanwhile.error()));
     }
     REQUIRE(eventually([&] { return p.iso().health().healthy; }));
   }
-  CHECK_FALSE(grant(*p.client, thing_grant("g", "boom")).ok());
+  CHECK_FALSE(grant(*p.client, thing_grant("g", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
   const auto health = p.iso().health();
   CHECK(health.state == RunnerState::down);
   CHECK_FALSE(health.healthy);
@@ -162,14 +162,14 @@ TEST_CASE("a runner that keeps dying stays down with a clear reason until restar
   // 200 ms max backoff) and see that none did.
   std::this_thread::sleep_for(300ms);
   CHECK(p.iso().health().state == RunnerState::down);
-  auto refused = grant(*p.client, thing_grant("g", "calm"));
+  auto refused = grant(*p.client, thing_grant("g", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == "unavailable");
   CHECK(refused.error().message == health.reason);
 
   p.iso().restart_now();
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
-  CHECK(grant(*p.client, thing_grant("g", "calm")).ok());
+  CHECK(grant(*p.client, thing_grant("g", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("a call past its timeout kills the hung runner and fails as deadline_exceeded", "[isolation][supervision]") {
@@ -179,7 +179,7 @@ TEST_CASE("a call past its timeout kills the hung runner and fails as deadline_e
   const pid_t pid = p.iso().health().pid;
 
   const auto started = std::chrono::steady_clock::now();
-  auto hung = grant(*p.client, thing_grant("g-1", "boom"));
+  auto hung = grant(*p.client, thing_grant("g-1", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   const auto took = std::chrono::steady_clock::now() - started;
   REQUIRE_FALSE(hung.ok());
   CHECK(hung.error().code == "deadline_exceeded");
@@ -194,11 +194,11 @@ TEST_CASE("a call past its timeout kills the hung runner and fails as deadline_e
   // The per-call timeout overrides the client's.
   pb::Request request;
   *request.mutable_grant() = thing_grant("g-2", "boom");
-  auto short_call = p.iso().call(request.SerializeAsString(), 100ms);
+  auto short_call = p.iso().call(request.SerializeAsString(), ::gatehouse::host::deadline_in(100ms));
   REQUIRE_FALSE(short_call.ok());
   CHECK(short_call.error().code == "deadline_exceeded");
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
-  CHECK(grant(*p.client, thing_grant("g-3", "calm")).ok());
+  CHECK(grant(*p.client, thing_grant("g-3", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("a memory limit stops a leaking provider in its runner", "[isolation][supervision][limits]") {
@@ -206,13 +206,13 @@ TEST_CASE("a memory limit stops a leaking provider in its runner", "[isolation][
   options.memory_limit_bytes = std::uint64_t{256} << 20;  // the runner idles at ~80 MiB of address space
   options.call_timeout = 20s;
   auto p = start_fixture("leak_in_grant", options, "h-leak");
-  CHECK(grant(*p.client, thing_grant("g-1", "calm")).ok());
-  auto leaked = grant(*p.client, thing_grant("g-2", "boom"));
+  CHECK(grant(*p.client, thing_grant("g-1", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
+  auto leaked = grant(*p.client, thing_grant("g-2", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(leaked.ok());
   CHECK(leaked.error().code == "transport_failed");
   CHECK_THAT(leaked.error().message, Catch::Contains("died with signal 6 (Aborted) during a call"));
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
-  CHECK(grant(*p.client, thing_grant("g-3", "calm")).ok());
+  CHECK(grant(*p.client, thing_grant("g-3", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("a CPU limit stops a spinning provider in its runner", "[isolation][supervision][limits]") {
@@ -220,12 +220,12 @@ TEST_CASE("a CPU limit stops a spinning provider in its runner", "[isolation][su
   options.cpu_limit = std::chrono::seconds(1);
   options.call_timeout = 20s;
   auto p = start_fixture("hang_spinning_in_grant", options, "h-spin");
-  auto spun = grant(*p.client, thing_grant("g-1", "boom"));
+  auto spun = grant(*p.client, thing_grant("g-1", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE_FALSE(spun.ok());
   CHECK(spun.error().code == "transport_failed");
   CHECK_THAT(spun.error().message, Catch::Contains("died with signal 24 (CPU time limit exceeded) during a call"));
   REQUIRE(eventually([&] { return p.iso().health().healthy; }));
-  CHECK(grant(*p.client, thing_grant("g-2", "calm")).ok());
+  CHECK(grant(*p.client, thing_grant("g-2", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
 }
 
 TEST_CASE("killing the runner with SIGKILL and SIGSEGV during a load of grants loses none of them",
@@ -247,7 +247,7 @@ TEST_CASE("killing the runner with SIGKILL and SIGSEGV during a load of grants l
         const std::string id = "load-" + std::to_string(t) + "-" + std::to_string(i);
         // What the router does with a retryable failure (here: the same handler again, after a pause).
         for (int attempt = 0;; ++attempt) {
-          auto r = grant(*p.client, project_grant(id));
+          auto r = grant(*p.client, project_grant(id), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
           if (r.ok()) break;
           if (!is_retryable(r.error()) || attempt == 500) {
             failures.push_back(id + ": " + std::string(r.error().code_name()) + ": " + r.error().message);
@@ -298,8 +298,8 @@ TEST_CASE("each handler has its own runner: a crash in one leaves the other serv
   REQUIRE(b.ok());
   const pid_t b_pid = isolated(**b).health().pid;
   CHECK(isolated(**a).health().pid != b_pid);
-  CHECK_FALSE(grant(**a, thing_grant("g", "boom")).ok());
-  CHECK(grant(**b, thing_grant("g", "calm")).ok());
+  CHECK_FALSE(grant(**a, thing_grant("g", "boom"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
+  CHECK(grant(**b, thing_grant("g", "calm"), ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
   CHECK(isolated(**b).health().pid == b_pid);
   CHECK(isolated(**b).health().restarts == 0);
 }

@@ -54,11 +54,11 @@ TEST_CASE("calls travel as bytes and come back typed", "[loader][demo]") {
   auto client = (*module)->create(demo_config(state), "handler-1");
   REQUIRE(client.ok());
 
-  auto health = check_health(**client);
+  auto health = check_health(**client, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(health.ok());
   CHECK(health->healthy());
 
-  auto granted = grant(**client, project_grant("g-1"));
+  auto granted = grant(**client, project_grant("g-1"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
   REQUIRE(granted.ok());
   CHECK_FALSE(granted->state().empty());
   CHECK(std::filesystem::exists(state.path() + "/grants/g-1.json"));
@@ -66,13 +66,13 @@ TEST_CASE("calls travel as bytes and come back typed", "[loader][demo]") {
   SECTION("a repeated grant is an idempotent success with the same state") {
     pb::Request request;
     *request.mutable_grant() = project_grant("g-1");
-    auto again = invoke(**client, request);
+    auto again = invoke(**client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     REQUIRE(again.ok());
     CHECK(again->status().code() == pb::Status::ALREADY_EXISTS);
     CHECK(again->grant().state() == granted->state());
   }
   SECTION("a provider's refusal is an Error carrying its code, message and field path") {
-    auto refused = grant(**client, project_grant("g-2", "no-such-project"));
+    auto refused = grant(**client, project_grant("g-2", "no-such-project"), ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == "invalid_argument");
     CHECK_FALSE(is_retryable(refused.error()));
@@ -86,11 +86,11 @@ TEST_CASE("calls travel as bytes and come back typed", "[loader][demo]") {
     request.set_subject("alice@example.com");
     *request.mutable_target() = project_grant("g-1").target();
     request.set_state(granted->state());
-    REQUIRE(revoke(**client, request).ok());
+    REQUIRE(revoke(**client, request, ::gatehouse::host::deadline_in(std::chrono::seconds(30))).ok());
     CHECK_FALSE(std::filesystem::exists(state.path() + "/grants/g-1.json"));
     pb::Request again;
     *again.mutable_revoke() = request;
-    auto second = invoke(**client, again);
+    auto second = invoke(**client, again, ::gatehouse::host::deadline_in(std::chrono::seconds(30)));
     REQUIRE(second.ok());
     CHECK(second->status().code() == pb::Status::ALREADY_REVOKED);
   }

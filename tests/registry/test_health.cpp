@@ -2,9 +2,12 @@
 #include "registry_fixture.hpp"
 
 #include "health/health_monitor.hpp"
+#include "loader/dll_loader.hpp"
+#include "loader/provider_caller.hpp"
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace gatehouse::host;
@@ -75,4 +78,39 @@ TEST_CASE("the monitor checks new handlers at once and keeps checking on its int
   std::filesystem::create_directories(f.state.path());
   CHECK(wait_for(registry::HealthStatus::healthy));
   monitor.stop();
+}
+
+TEST_CASE("a health check that hangs in process holds one thread, and later checks say why they were not sent",
+          "[health][caller]") {
+  auto module = load_provider_in_process(gatehouse::test::fixture_path("scripted_provider"));
+  REQUIRE(module.ok());
+  gatehouse::test::TempDir state("gatehouse-health-hang");
+  const nlohmann::json config{{"state_dir", state.path()}};
+  std::shared_ptr<ProviderModule> shared_module = std::move(*module);
+  auto client = shared_module->create(config, "hung");
+  REQUIRE(client.ok());
+  const registry::HandlerRuntime runtime{"hung", shared_module, std::move(*client), config, ""};
+  const registry::ProviderRef configured{"gatehouse-tests", "scripted", "1.0.0"};
+  ProviderCaller caller;
+
+  REQUIRE(health::check_handler(runtime, configured, std::chrono::seconds(60), caller).healthy);
+  std::ofstream(state.path() + "/health_mode") << "hold:release\n";
+  const auto hung = health::check_handler(runtime, configured, std::chrono::milliseconds(100), caller);
+  CHECK_FALSE(hung.healthy);
+  CHECK(hung.reason == "health check did not answer within 100 ms");
+  const auto threads = caller.threads();  // the hung call's, and one the quick calls before it may have left idle
+  for (int i = 0; i < 3; ++i) {  // what each health interval would do: no new thread, no new call
+    const auto refused = health::check_handler(runtime, configured, std::chrono::milliseconds(100), caller);
+    CHECK_FALSE(refused.healthy);
+    CHECK_THAT(refused.reason, Catch::StartsWith("Describe was not sent: 1 earlier call to handler 'hung' passed its "
+                                                 "deadline and has not returned for "));
+  }
+  CHECK(caller.threads() == threads);
+
+  std::ofstream(state.path() + "/release") << "\n";
+  std::filesystem::remove(state.path() + "/health_mode");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // for a stuck test only
+  while (caller.abandoned("hung") > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(health::check_handler(runtime, configured, std::chrono::seconds(60), caller).healthy);
 }

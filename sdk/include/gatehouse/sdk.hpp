@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -381,6 +382,14 @@ class Schema {
 // ---------------------------------------------------------------------------------------------
 // The provider base class
 // ---------------------------------------------------------------------------------------------
+
+// When the host stops waiting for the call this thread is handling (the request's deadline), or nullopt when the
+// host sent none (hosts older than this SDK) or outside a call. Valid inside grant(), revoke(), load() and
+// check_health(). An answer after it is not waited for — an isolated runner is killed at it — so give your
+// backend client no more than time_left().
+std::optional<std::chrono::system_clock::time_point> call_deadline();
+// The time left until call_deadline() (zero once it passed), or `fallback` when there is none.
+std::chrono::milliseconds time_left(std::chrono::milliseconds fallback);
 
 // One instance per handler. Calls may arrive concurrently from several host threads: guard shared state.
 class Provider {

@@ -1,6 +1,6 @@
-#include "grants/call_runner.hpp"
+#include "loader/call_pool.hpp"
 
-namespace gatehouse::host::grants {
+namespace gatehouse::host {
 
 CallPool::CallPool(std::size_t max_threads) : max_threads_(max_threads == 0 ? 1 : max_threads) {}
 
@@ -43,4 +43,4 @@ void CallPool::run() {
   }
 }
 
-}  // namespace gatehouse::host::grants
+}  // namespace gatehouse::host

@@ -1,4 +1,5 @@
-// Provider calls with a deadline.
+// Provider calls with a deadline, on a pool: the mechanism under ProviderCaller (provider_caller.hpp) and the
+// grant engine's calls.
 //
 // A call runs on a pool thread while the caller waits until its deadline. A call still running at the
 // deadline is *abandoned*, not stopped: an in-process provider call cannot be interrupted (there is no safe
@@ -23,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-namespace gatehouse::host::grants {
+namespace gatehouse::host {
 
 // Thread-safe: post() and threads() may be called from any thread at once (a mutex guards the queue and the
 // thread list). The destructor joins the pool's threads: never run it from a task, nor post once it has begun.
@@ -50,13 +51,32 @@ class CallPool {
   bool stopping_ = false;
 };
 
-// Runs fn() on `pool` and waits up to `timeout`. Returns its result, or nullopt when the deadline passed:
+// fn() with what it throws turned into an internal_error.
+template <class T, class Fn>
+Result<T> guarded_call(Fn& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal_error, std::string("the call threw: ") + e.what());
+  } catch (...) {
+    return make_error(ErrorCode::internal_error, "the call threw a value that is not an exception");
+  }
+}
+
+// How a call reaches its provider: on the pool, abandoned at the deadline (in-process instances), or on the
+// caller's thread (a client that ends the call at the deadline itself: ProviderClient::enforces_deadline).
+enum class CallPlace { pool, caller };
+
+// Runs fn() on `pool` and waits until `deadline`. Returns its result, or nullopt when the deadline passed:
 // then `on_abandon` runs at once (under the call's lock, so before `on_late` can) and `on_late(result)`
-// runs on the pool thread when fn finally returns.
+// runs on the pool thread when fn finally returns. With CallPlace::caller, fn runs here and is never abandoned.
 template <class T>
 std::optional<Result<T>> call_with_deadline(CallPool& pool, std::function<Result<T>()> fn,
-                                            std::chrono::milliseconds timeout, const std::function<void()>& on_abandon,
-                                            std::function<void(Result<T>)> on_late) {
+                                            std::chrono::steady_clock::time_point deadline,
+                                            const std::function<void()>& on_abandon,
+                                            std::function<void(Result<T>)> on_late,
+                                            CallPlace place = CallPlace::pool) {
+  if (place == CallPlace::caller) return guarded_call<T>(fn);
   struct State {
     std::mutex mutex;
     std::condition_variable done_cv;
@@ -66,15 +86,7 @@ std::optional<Result<T>> call_with_deadline(CallPool& pool, std::function<Result
   };
   auto state = std::make_shared<State>();
   pool.post([state, fn = std::move(fn)]() mutable {
-    Result<T> result = [&]() -> Result<T> {
-      try {
-        return fn();
-      } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal_error, std::string("the call threw: ") + e.what());
-      } catch (...) {
-        return make_error(ErrorCode::internal_error, "the call threw a value that is not an exception");
-      }
-    }();
+    Result<T> result = guarded_call<T>(fn);
     std::function<void(Result<T>)> late;
     {
       std::lock_guard lock(state->mutex);
@@ -88,7 +100,6 @@ std::optional<Result<T>> call_with_deadline(CallPool& pool, std::function<Result
     if (late) late(std::move(result));
   });
   std::unique_lock lock(state->mutex);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!state->done_cv.wait_until(lock, deadline, [&] { return state->result.has_value(); })) {
     state->abandoned = true;
     state->late = std::move(on_late);
@@ -98,4 +109,4 @@ std::optional<Result<T>> call_with_deadline(CallPool& pool, std::function<Result
   return std::move(state->result);
 }
 
-}  // namespace gatehouse::host::grants
+}  // namespace gatehouse::host
