@@ -192,15 +192,14 @@ void GrantEngine::Impl::process_compensation(const ClaimedCompensation& c, const
       result = "not_found";
       note_text = "succeeded (the provider does not know that grant: not_found)";
     } else {
-      if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(c.handler, e);
+      view.report_handler_failure(c.handler, e);
       failure = std::string(e.code_name()) + ": " + e.message;
     }
-  } else if (outcome->value().status().code() == pb::Status::ALREADY_REVOKED) {
-    result = "already_revoked";
-    note_text = "succeeded (the provider said it was already revoked)";
   } else {
-    result = "revoked";
-    note_text = "succeeded";
+    view.report_handler_success(c.handler);
+    const bool already = outcome->value().status().code() == pb::Status::ALREADY_REVOKED;
+    result = already ? "already_revoked" : "revoked";
+    note_text = already ? "succeeded (the provider said it was already revoked)" : "succeeded";
   }
 
   auto recorded = db.with_transaction([&](pqxx::work& txn) {

@@ -93,12 +93,15 @@ class ControlPlaneView {
     return {};
   }
 
-  // A provider call on `handler_id` failed in a way that says the handler is broken (transport failure,
-  // timeout). The control plane may mark it unhealthy at once instead of waiting for the next check.
-  virtual void report_handler_failure(std::string_view handler_id, const Error& error) const {
+  // What each provider call on `handler_id` ended with, reported by the engine after every Grant and Revoke
+  // (compensating ones included): a failure with its error, whatever the code, or a success. The control plane
+  // decides from them whether the handler counts as failing before its next check (the registry:
+  // registry/failure_policy.hpp). Reports change the control plane's health, so they are not const.
+  virtual void report_handler_failure(std::string_view handler_id, const Error& error) {
     (void)handler_id;
     (void)error;
   }
+  virtual void report_handler_success(std::string_view handler_id) { (void)handler_id; }
 };
 
 }  // namespace gatehouse::host::grants

@@ -124,10 +124,10 @@ struct Claimed {
 };
 
 struct GrantEngine::Impl {
-  Impl(store::Database& db, const ControlPlaneView& view, GrantEngineOptions options);
+  Impl(store::Database& db, ControlPlaneView& view, GrantEngineOptions options);
 
   store::Database& db;
-  const ControlPlaneView& view;
+  ControlPlaneView& view;
   GrantEngineOptions opt;
   std::string nonce;  // distinguishes this run of the engine id from earlier ones (restarts)
   std::atomic<std::uint64_t> claim_seq{0};

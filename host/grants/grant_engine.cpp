@@ -174,7 +174,7 @@ std::string after_ms(int placeholder) {
 // Impl: plumbing
 // ---------------------------------------------------------------------------------------------
 
-GrantEngine::Impl::Impl(store::Database& database, const ControlPlaneView& control_plane, GrantEngineOptions options)
+GrantEngine::Impl::Impl(store::Database& database, ControlPlaneView& control_plane, GrantEngineOptions options)
     : db(database), view(control_plane), opt(std::move(options)), nonce(random_hex(8)) {
   if (opt.engine_id.empty()) opt.engine_id = default_engine_id();
   std::replace(opt.engine_id.begin(), opt.engine_id.end(), '/', '-');
@@ -389,7 +389,7 @@ void GrantEngine::Impl::worker_loop() {
 // GrantEngine
 // ---------------------------------------------------------------------------------------------
 
-GrantEngine::GrantEngine(store::Database& db, const ControlPlaneView& control_plane, GrantEngineOptions options)
+GrantEngine::GrantEngine(store::Database& db, ControlPlaneView& control_plane, GrantEngineOptions options)
     : impl_(std::make_unique<Impl>(db, control_plane, std::move(options))) {}
 
 GrantEngine::~GrantEngine() { stop(); }

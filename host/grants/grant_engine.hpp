@@ -142,7 +142,7 @@ Result<void> check_idempotency_key(std::string_view key);
 
 class GrantEngine {
  public:
-  GrantEngine(store::Database& db, const ControlPlaneView& control_plane, GrantEngineOptions options = {});
+  GrantEngine(store::Database& db, ControlPlaneView& control_plane, GrantEngineOptions options = {});
   ~GrantEngine();  // stop(), then waits for abandoned provider calls
   GrantEngine(const GrantEngine&) = delete;
   GrantEngine& operator=(const GrantEngine&) = delete;

@@ -595,6 +595,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       continue;
     }
     if (outcome->ok()) {
+      view.report_handler_success(handler);
       const pb::Response& response = outcome->value();
       const bool already = response.status().code() == pb::Status::ALREADY_EXISTS;
       std::optional<Transition> done;
@@ -641,7 +642,7 @@ void GrantEngine::Impl::run_activation(const GrantRecord& g, const std::string& 
       return;
     }
     const Error& e = outcome->error();
-    if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(handler, e);
+    view.report_handler_failure(handler, e);
     if (is_retryable(e)) {
       if (unknown_outcome(e)) owed.push_back(OwedRevoke{handler, kind, describe(handler, e)});
       if (opt.on_failover) opt.on_failover(handler, e);
@@ -967,10 +968,11 @@ void GrantEngine::Impl::do_revoke(const GrantRecord& g, const std::string& token
     }
     if (!outcome->ok()) {
       const Error& e = outcome->error();
-      if (e.code == ErrorCode::transport_failed || e.code == ErrorCode::bad_response) view.report_handler_failure(h, e);
+      view.report_handler_failure(h, e);
       failures.push_back(describe(h, e));
       continue;
     }
+    view.report_handler_success(h);
     handler = h;
     pinned = t.pinned;
     already = outcome->value().status().code() == pb::Status::ALREADY_REVOKED;

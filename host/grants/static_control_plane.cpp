@@ -167,7 +167,11 @@ std::vector<RouteState> StaticControlPlane::route_states(std::string_view target
   return out;
 }
 
-void StaticControlPlane::report_handler_failure(std::string_view handler_id, const Error& error) const {
+void StaticControlPlane::report_handler_failure(std::string_view handler_id, const Error& error) {
+  // Only the failures that say the handler itself is broken (the registry's rule counts the same codes).
+  if (error.code != ErrorCode::transport_failed && error.code != ErrorCode::bad_response &&
+      error.code != ErrorCode::deadline_exceeded)
+    return;
   std::lock_guard lock(state_->mutex);
   state_->failures.emplace_back(std::string(handler_id), std::string(error.code_name()));
   if (state_->unhealthy_on_failure)

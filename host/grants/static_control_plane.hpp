@@ -30,10 +30,12 @@ class StaticControlPlane final : public ControlPlaneView {
   void set_target_group(TargetGroupView group);
   // Replaces every route; a table the router refuses leaves the previous one in place and returns its Error.
   Result<void> set_routes(const std::vector<routing::Route>& routes);
-  // When true, report_handler_failure() marks the handler unhealthy (what a health subsystem may do).
+  // When true, report_handler_failure() marks the handler unhealthy at once for a transport_failed,
+  // bad_response or deadline_exceeded (what a health subsystem may do; the registry waits for three in a row
+  // but for transport_failed).
   void set_unhealthy_on_failure(bool on);
 
-  // Every report_handler_failure() so far: (handler, error code).
+  // Every report_handler_failure() so far of those three codes: (handler, error code).
   std::vector<std::pair<std::string, std::string>> reported_failures() const;
 
   std::optional<TargetGroupView> target_group(std::string_view id) const override;
@@ -43,7 +45,7 @@ class StaticControlPlane final : public ControlPlaneView {
   bool handler_healthy(std::string_view handler_id) const override;
   std::vector<HandlerIdentity> handler_identities() const override;
   std::vector<RouteState> route_states(std::string_view target_group) const override;
-  void report_handler_failure(std::string_view handler_id, const Error& error) const override;
+  void report_handler_failure(std::string_view handler_id, const Error& error) override;
 
   struct State;  // opaque; shared with the health objects handed out by routing()
 

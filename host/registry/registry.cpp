@@ -498,6 +498,7 @@ Result<void> Registry::record_health(std::string_view handler_id, bool healthy, 
     }
   }
   degraded = healthy && degraded;
+  if (healthy) report_handler_success(handler_id);  // a healthy check clears the count of failed calls
   const HealthStatus new_status =
       !healthy ? HealthStatus::unhealthy : degraded ? HealthStatus::degraded : HealthStatus::healthy;
   const std::string status = health_status_name(new_status);
@@ -663,11 +664,20 @@ std::vector<grants::HandlerIdentity> Registry::handler_identities() const {
   return out;
 }
 
-void Registry::report_handler_failure(std::string_view handler_id, const Error& error) const {
-  // A broken transport says more than the next scheduled check would: stop routing to it now. The health
-  // monitor's next successful check brings it back. (record_health mutates; the view interface is const.)
-  if (error.code != ErrorCode::transport_failed) return;
-  (void)const_cast<Registry*>(this)->record_health(handler_id, false, "provider call failed: " + error.message);
+void Registry::report_handler_failure(std::string_view handler_id, const Error& error) {
+  // Stop routing to a handler the rule says is failing now, rather than at its next scheduled check; the health
+  // monitor's next successful check brings it back.
+  std::optional<std::string> reason;
+  {
+    std::lock_guard lock(failures_mutex_);
+    reason = failures_.on_failure(handler_id, error);
+  }
+  if (reason) (void)record_health(handler_id, false, *reason);
+}
+
+void Registry::report_handler_success(std::string_view handler_id) {
+  std::lock_guard lock(failures_mutex_);
+  failures_.on_success(handler_id);
 }
 
 }  // namespace gatehouse::host::registry

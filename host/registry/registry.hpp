@@ -19,6 +19,7 @@
 #include "grants/control_plane_view.hpp"
 #include "isolation/isolation_options.hpp"
 #include "registry/provider_catalog.hpp"
+#include "registry/failure_policy.hpp"
 #include "registry/references.hpp"
 #include "registry/routing_publisher.hpp"
 #include "store/database.hpp"
@@ -246,7 +247,8 @@ class Registry final : public grants::ControlPlaneView {
   bool handler_healthy(std::string_view handler_id) const override;
   std::vector<grants::HandlerIdentity> handler_identities() const override;
   std::vector<grants::RouteState> route_states(std::string_view target_group) const override;
-  void report_handler_failure(std::string_view handler_id, const Error& error) const override;
+  void report_handler_failure(std::string_view handler_id, const Error& error) override;
+  void report_handler_success(std::string_view handler_id) override;
 
   Registry(store::Database& db, std::shared_ptr<ProviderCatalog> catalog, RegistryOptions options = {});
   ~Registry() override;  // stops recording runner events, then stops isolated handlers' runners
@@ -303,6 +305,9 @@ class Registry final : public grants::ControlPlaneView {
   // Serializes changes to handlers, target groups and routes (their database write and memory update) and
   // reconcile. Taken before mutex_, never while holding it.
   std::mutex model_write_mutex_;
+  // The engine's call reports, counted per handler (failure_policy.hpp). Taken alone, never with another lock.
+  std::mutex failures_mutex_;
+  FailurePolicy failures_;
   std::shared_ptr<RoutingPublisher> publisher_ = RoutingPublisher::create();
   // Revisions (migration 0012) of the rows the model holds; handlers keep theirs in Handler::revision.
   std::map<std::string, std::int64_t, std::less<>> group_revisions_;
