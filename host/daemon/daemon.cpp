@@ -206,6 +206,16 @@ int serve(const DaemonConfig& config, const std::string& connection, const sigse
   sync.stop();
   engine.stop();
   monitor.stop();
+  if (const auto out = provider_caller->abandoned_total(); out > 0) {
+    // In-process provider calls that passed their deadline and never returned cannot be interrupted, and waiting
+    // for them would keep a SIGTERM from ever ending the process. Their pool is kept (deliberately never freed)
+    // so its threads stay valid until the process exits.
+    spdlog::warn("{} in-process provider call(s) abandoned at their deadline are still running; exiting without "
+                 "waiting for them",
+                 out);
+    static auto* kept = new std::shared_ptr<ProviderCaller>(provider_caller);
+    (void)kept;
+  }
   return 0;
 }
 

@@ -22,6 +22,13 @@ std::size_t ProviderCaller::abandoned(std::string_view handler) const {
   return it == outstanding_.end() ? 0 : it->second.count;
 }
 
+std::size_t ProviderCaller::abandoned_total() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [_, o] : outstanding_) n += o.count;
+  return n;
+}
+
 std::optional<Error> ProviderCaller::refusal(const std::string& handler, std::string_view what) const {
   std::lock_guard lock(mutex_);
   auto it = outstanding_.find(handler);

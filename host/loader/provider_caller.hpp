@@ -13,7 +13,9 @@
 // Grant success is revoked again), so it must outlive them (grants/engine_impl.hpp).
 //
 // Thread-safe: call(), abandoned() and threads() from any thread at once. The destructor waits for abandoned
-// calls to return (they cannot be interrupted): destroy it after the clients' owners stopped calling.
+// calls to return (they cannot be interrupted): destroy it after the clients' owners stopped calling. gatehoused
+// does not destroy it at shutdown while calls are still out (abandoned_total() > 0), so a provider that never
+// returns cannot keep SIGTERM from ending the process.
 #pragma once
 
 #include "common/result.hpp"
@@ -55,6 +57,7 @@ class ProviderCaller {
 
   // In-process calls to `handler` abandoned at their deadline that have not returned yet.
   std::size_t abandoned(std::string_view handler) const;
+  std::size_t abandoned_total() const;  // over all handlers
   std::size_t threads() const { return pool_.threads(); }
 
  private:

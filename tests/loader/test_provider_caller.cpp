@@ -69,6 +69,7 @@ TEST_CASE("a hung in-process provider holds one thread: later calls are refused 
   CHECK(first.error().code == ErrorCode::deadline_exceeded);
   CHECK_THAT(first.error().message, Catch::StartsWith("Grant did not answer within ") && Catch::EndsWith(" ms"));
   CHECK(caller.abandoned("h") == 1);
+  CHECK(caller.abandoned_total() == 1);
 
   for (int i = 0; i < 5; ++i) {
     auto refused = caller.call<std::string>("h", hung, raw, deadline_in(50ms), "health check");
