@@ -137,12 +137,13 @@ struct ApiService::Impl {
     return hit;
   }
 
-  // The entry of a call: the route's action, what the endpoint said it touched, the caller's address.
-  static nlohmann::json details_of(const Call& call) {
-    auto details = call.audit_details;
+  // An entry's details with the caller's address.
+  static nlohmann::json with_remote(const Call& call, nlohmann::json details) {
     if (!call.request.remote.empty()) details["remote"] = call.request.remote;
     return details;
   }
+  // The entry of a call: the route's action, what the endpoint said it touched, the caller's address.
+  static nlohmann::json details_of(const Call& call) { return with_remote(call, call.audit_details); }
   static std::string object_of(const Route& r, const Call& call) {
     return call.audit_object.empty() ? std::string(r.label) : call.audit_object;
   }
@@ -162,9 +163,7 @@ struct ApiService::Impl {
     };
     call.audit_change = [&call](pqxx::work& txn, const std::string& action, const std::string& object,
                                 const nlohmann::json& details) {
-      auto entry = details;
-      if (!call.request.remote.empty()) entry["remote"] = call.request.remote;
-      audit::record(txn, call.principal.name, action, object, "ok", entry);
+      audit::record(txn, call.principal.name, action, object, "ok", with_remote(call, details));
     };
   }
 
