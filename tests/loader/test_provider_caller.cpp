@@ -26,8 +26,8 @@ class GateClient final : public ProviderClient {
   explicit GateClient(bool enforces = false) : enforces_(enforces) {}
   Result<std::string> call(std::string_view, CallDeadline) override {
     ++calls;
-    last_thread = std::this_thread::get_id();
     std::unique_lock lock(mutex_);
+    last_thread_ = std::this_thread::get_id();
     open_cv_.wait(lock, [&] { return open_; });
     return std::string();
   }
@@ -37,10 +37,14 @@ class GateClient final : public ProviderClient {
     open_ = true;
     open_cv_.notify_all();
   }
+  std::thread::id last_thread() {
+    std::lock_guard lock(mutex_);
+    return last_thread_;
+  }
   std::atomic<int> calls{0};
-  std::thread::id last_thread;
 
  private:
+  std::thread::id last_thread_;
   bool enforces_;
   std::mutex mutex_;
   std::condition_variable open_cv_;
@@ -112,7 +116,7 @@ TEST_CASE("a client that ends its calls at the deadline is called on the caller'
   auto isolated = std::make_shared<GateClient>(/*enforces=*/true);
   isolated->release();
   CHECK(caller.call<std::string>("h", isolated, raw, deadline_in(60s), "Grant").ok());
-  CHECK(isolated->last_thread == std::this_thread::get_id());
+  CHECK(isolated->last_thread() == std::this_thread::get_id());
   CHECK(caller.threads() == 0);
 }
 
