@@ -85,7 +85,8 @@ TEST_CASE("a change made through one replica is what the other routes by", "[dae
   REQUIRE(eventually([&] { return gatehouse::test::grant_of(b, pending_id)["status"] == "active"; }));
 
   // Everything revoked and deleted through A: B forgets the route, the handler and the group.
-  for (const auto& grant : json_output(a.admin({"grant", "list", "-o", "json"}))["items"]) {
+  const json grants = json_output(a.admin({"grant", "list", "-o", "json"}))["items"];  // a copy: the list outlives its call
+  for (const auto& grant : grants) {
     REQUIRE(a.admin({"grant", "revoke", grant["id"].get<std::string>(), "--reason", "done", "--wait", "--wait-seconds",
                      "60"})
                 .exit_code == 0);
