@@ -215,9 +215,7 @@ HttpResponse request_grant(ApiDependencies& deps, Call& call) {
   });
   if (!created) return error_response(created.error());
   if (created->replayed) return replay(created->grant);  // a concurrent retry stored the key first
-  call.audit_object = "grant/" + created->grant.id;
-  if (!parsed->reason.empty()) call.audit_details["reason"] = parsed->reason;
-  deps.engine.wake();
+  deps.engine.wake();  // its audit row went in with it (above)
   return json_response(201, grant_json(created->grant));
 }
 
@@ -258,7 +256,6 @@ HttpResponse revoke_grant(ApiDependencies& deps, Call& call) {
                                       call.audit_in_transaction(txn);
                                     });
   if (!revoked) return error_response(revoked.error());
-  if (revoked->access_may_persist) call.audit_details["access_may_persist"] = true;
   deps.engine.wake();
   return json_response(200, grant_json(*revoked));
 }

@@ -244,11 +244,6 @@ std::string provider_kind(std::string_view route_kind);
 // already_revoked apart.
 pb::RevokeRequest revoke_request(const GrantRecord& g, const std::string& key, const std::string& route_kind,
                                  const std::string& state);
-// Where the engine runs a call to this client: on the caller's thread when the client ends it at the deadline
-// itself (an isolated runner is killed then, so nothing can come back late), else on the pool.
-inline CallPlace place_of(const ProviderClient& client) {
-  return client.enforces_deadline() ? CallPlace::caller : CallPlace::pool;
-}
 Result<pb::Response> call_revoke(ProviderClient& client, const pb::RevokeRequest& in, const std::string& handler,
                                  CallDeadline deadline);
 // A Grant error that does not say whether the provider acted (the runner died or was killed mid-call).

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "loader/provider_client.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -66,6 +67,12 @@ Result<T> guarded_call(Fn& fn) {
 // How a call reaches its provider: on the pool, abandoned at the deadline (in-process instances), or on the
 // caller's thread (a client that ends the call at the deadline itself: ProviderClient::enforces_deadline).
 enum class CallPlace { pool, caller };
+
+// Where a call to `client` runs: on the caller's thread when the client ends it at the deadline itself (an
+// isolated runner is killed then, so nothing can come back late), else on the pool.
+inline CallPlace place_of(const ProviderClient& client) {
+  return client.enforces_deadline() ? CallPlace::caller : CallPlace::pool;
+}
 
 // Runs fn() on `pool` and waits until `deadline`. Returns its result, or nullopt when the deadline passed:
 // then `on_abandon` runs at once (under the call's lock, so before `on_late` can) and `on_late(result)`

@@ -83,15 +83,13 @@ template <class T>
 Result<T> ProviderCaller::call(const std::string& handler, const std::shared_ptr<ProviderClient>& client,
                                std::function<Result<T>(ProviderClient&, CallDeadline)> fn, CallDeadline deadline,
                                std::string_view what, std::string timed_out) {
-  if (client->enforces_deadline()) {
-    auto here = [&] { return fn(*client, deadline); };
-    return guarded_call<T>(here);
-  }
-  if (auto refused = refusal(handler, what)) return *refused;
+  const CallPlace place = place_of(*client);
+  if (place == CallPlace::pool)  // only in-process calls are ever abandoned, so only they are held back
+    if (auto refused = refusal(handler, what)) return *refused;
   const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   auto outcome = call_with_deadline<T>(
       pool_, [client, fn = std::move(fn), deadline]() { return fn(*client, deadline); }, deadline,
-      [this, &handler] { abandoned_one(handler); }, [this, handler](Result<T>) { returned_one(handler); });
+      [this, &handler] { abandoned_one(handler); }, [this, handler](Result<T>) { returned_one(handler); }, place);
   if (!outcome)
     return make_error(ErrorCode::deadline_exceeded, timed_out.empty() ? std::string(what) + " did not answer within " +
                                                                             seconds_text(timeout)

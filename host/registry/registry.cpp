@@ -41,9 +41,13 @@ HealthStatus parse_status(const std::string& s) {
   return HealthStatus::unknown;
 }
 
+// The not_found of a route this registry does not hold.
+Error no_route(std::string_view group, std::string_view handler, std::string_view kind) {
+  return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
+                                              std::string(kind) + ")");
+}
+
 }  // namespace
-
-
 
 const char* isolation_name(Isolation isolation) {
   return isolation == Isolation::process ? "process" : "in_process";
@@ -117,8 +121,8 @@ Registry::Handler Registry::handler_from_row(const pqxx::row& row) {
   // The column's CHECK admits only the two names.
   h.info.isolation = parse_isolation(row[8].as<std::string>()).value_or(Isolation::in_process);
   h.info.backend = row[9].as<std::string>();
-  h.info.incarnation = row[10].as<std::string>();
-  h.revision = row[11].as<std::int64_t>();
+  h.info.incarnation = row[kHandlerIncarnationColumn].as<std::string>();
+  h.revision = row[kHandlerRevisionColumn].as<std::int64_t>();
   instantiate_locked(h);  // touches only h
   return h;
 }
@@ -415,10 +419,6 @@ Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::stri
     return make_error(ErrorCode::invalid_argument, "priority must be between 0 and 999 (0 disables the route)",
                       {{"/priority", "out of range 0-999"}});
   }
-  auto no_route = [&] {
-    return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
-                                                std::string(kind) + ")");
-  };
   std::lock_guard writing(model_write_mutex_);
   {
     // Refused before anything changes when this replica does not know the route (yet): an answer of not_found
@@ -427,7 +427,7 @@ Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::stri
     if (std::none_of(routes_.begin(), routes_.end(), [&](const RouteInfo& r) {
           return r.target_group == group && r.handler == handler && r.kind == kind;
         }))
-      return no_route();
+      return no_route(group, handler, kind);
   }
   auto updated = db_.with_transaction([&](pqxx::work& txn) -> std::optional<std::int64_t> {
     const auto rows = txn.exec_params("UPDATE routes SET priority = $4, updated_at = now() WHERE target_group_id = $1 "
@@ -438,16 +438,17 @@ Result<RouteInfo> Registry::set_route_priority(std::string_view group, std::stri
     return rows[0][0].as<std::int64_t>();
   });
   if (!updated) return updated.take_error();
+  if (!*updated) return no_route(group, handler, kind);  // deleted through another replica meanwhile
   std::lock_guard lock(mutex_);
   for (auto& r : routes_) {
-    if (*updated && r.target_group == group && r.handler == handler && r.kind == kind) {
+    if (r.target_group == group && r.handler == handler && r.kind == kind) {
       r.priority = priority;
       route_revisions_[{r.target_group, r.handler, r.kind}] = **updated;
       publish_locked();
       return r;
     }
   }
-  return no_route();
+  return no_route(group, handler, kind);
 }
 
 Result<void> Registry::delete_route(std::string_view group, std::string_view handler, std::string_view kind,
@@ -462,10 +463,7 @@ Result<void> Registry::delete_route(std::string_view group, std::string_view han
     return affected;
   });
   if (!deleted) return deleted.take_error();
-  if (*deleted == 0) {
-    return make_error(ErrorCode::not_found, "no route " + std::string(group) + " -> " + std::string(handler) + " (" +
-                                       std::string(kind) + ")");
-  }
+  if (*deleted == 0) return no_route(group, handler, kind);
   std::lock_guard lock(mutex_);
   std::erase_if(routes_, [&](const RouteInfo& r) { return r.target_group == group && r.handler == handler && r.kind == kind; });
   route_revisions_.erase(RouteKey{std::string(group), std::string(handler), std::string(kind)});

@@ -74,9 +74,8 @@ Result<bool> Registry::reconcile() {
   {
     std::lock_guard lock(mutex_);
     for (auto& h : fresh) {
-      spdlog::info("handler {} {} through another replica", h.info.id,
-                   handlers_.count(h.info.id) ? "was changed" : "was created");
       auto it = handlers_.find(h.info.id);
+      spdlog::info("handler {} was {} through another replica", h.info.id, it != handlers_.end() ? "changed" : "created");
       if (it != handlers_.end()) {
         retired.push_back(std::move(it->second));
         it->second = std::move(h);

@@ -88,6 +88,23 @@ std::string last_reason(GrantEngine& engine, const std::string& id) {
   return {};
 }
 
+// Scripts h1's Grant to hang far longer than the test, requests a grant and runs the engine once: only the kill
+// of h1's runner at the call's deadline ends that call, and the grant fails over to h2. Returns the grant's id
+// and the pid of the runner that was killed.
+std::pair<std::string, pid_t> grant_while_h1_hangs(World& world, GrantEngine& engine, isolation::IsolatedClient& h1) {
+  world.script("h1", "grant_mode", "hang:120000");
+  const pid_t runner = h1.health().pid;
+  REQUIRE(runner > 0);
+  auto g = engine.request(world.spec("alice@example.com", 600s));
+  REQUIRE(g.ok());
+  REQUIRE(engine.run_once().ok());
+  auto now = engine.get(g->id);
+  REQUIRE(now.ok());
+  CHECK(now->status == GrantStatus::active);
+  CHECK(now->handler_id == "h2");
+  return {g->id, runner};
+}
+
 }  // namespace
 
 TEST_CASE("a runner dying in the middle of a Grant fails over to the next route", "[isolation][failover]") {
@@ -148,19 +165,8 @@ TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and 
   options.call_timeout = 60s;
   GrantEngine engine(world.db(), world.plane(), options);
 
-  // Hangs far longer than the test: only the kill at the deadline ends it.
-  world.script("h1", "grant_mode", "hang:120000");
-  const pid_t runner = h1.health().pid;
-  REQUIRE(runner > 0);
-  auto g = engine.request(world.spec("alice@example.com", 600s));
-  REQUIRE(g.ok());
-  REQUIRE(engine.run_once().ok());
-
-  auto now = engine.get(g->id);
-  REQUIRE(now.ok());
-  CHECK(now->status == GrantStatus::active);
-  CHECK(now->handler_id == "h2");
-  CHECK_THAT(last_reason(engine, g->id),
+  const auto [id, runner] = grant_while_h1_hangs(world, engine, h1);
+  CHECK_THAT(last_reason(engine, id),
              Catch::Contains("after handler 'h1': deadline_exceeded:") &&
                  Catch::Contains("did not answer a call within 200 ms; the runner was killed"));
   // The hung call died with its runner (gone: nothing of it can come back late), so no grant at h1. Its outcome
@@ -169,11 +175,11 @@ TEST_CASE("a runner hanging in a Grant is killed at its deadline: failover, and 
   CHECK(wait_until([&] { return !process_exists(runner); }, 60s));
   CHECK(world.grant_files("h1").empty());
   CHECK(compensated(world, engine, 60s));
-  CHECK(world.calls("h1") == std::vector<std::string>{"grant " + g->id, "revoke " + g->id});
-  CHECK(has_note(engine, g->id,
+  CHECK(world.calls("h1") == std::vector<std::string>{"grant " + id, "revoke " + id});
+  CHECK(has_note(engine, id,
                  "compensating Revoke on handler 'h1' after an unknown Grant outcome: succeeded (the provider said "
                  "it was already revoked)"));
-  CHECK(world.grant_files("h2") == std::set<std::string>{g->id});
+  CHECK(world.grant_files("h2") == std::set<std::string>{id});
   CHECK(h1.health().pid != runner);
 }
 
@@ -188,17 +194,8 @@ TEST_CASE("the engine's deadline is the runner's: a hung runner is killed at the
   options.call_timeout = 300ms;  // the deadline every call carries
   GrantEngine engine(world.db(), world.plane(), options);
 
-  world.script("h1", "grant_mode", "hang:120000");
-  const pid_t runner = h1.health().pid;
-  REQUIRE(runner > 0);
-  auto g = engine.request(world.spec("alice@example.com", 600s));
-  REQUIRE(g.ok());
-  REQUIRE(engine.run_once().ok());
-  auto now = engine.get(g->id);
-  REQUIRE(now.ok());
-  CHECK(now->status == GrantStatus::active);
-  CHECK(now->handler_id == "h2");
-  CHECK_THAT(last_reason(engine, g->id),
+  const auto [id, runner] = grant_while_h1_hangs(world, engine, h1);
+  CHECK_THAT(last_reason(engine, id),
              Catch::Contains("after handler 'h1': deadline_exceeded:") && Catch::Contains("the runner was killed"));
   CHECK(wait_until([&] { return !process_exists(runner); }, 60s));
 
